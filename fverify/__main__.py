@@ -1,0 +1,5 @@
+import sys
+
+from fverify.cli import main
+
+sys.exit(main())
