@@ -1,0 +1,1 @@
+"""Image decoding, image lists, training datasets and synthetic benchmarks."""

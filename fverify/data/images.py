@@ -1,0 +1,97 @@
+"""Decode face images into RGB uint8 arrays, from files or from in-memory bytes.
+
+An image list (:class:`ImageFiles`, :class:`ImageBytes`) is what the embedder consumes: a
+picklable sequence, so DataLoader workers can decode in parallel, that names each image in
+error messages and has a stable identity for embedding caches.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fverify.errors import FverifyError
+
+# Decoding threads inside OpenCV fight the DataLoader's worker processes for the same cores.
+cv2.setNumThreads(1)
+
+
+def decode_image(data: bytes, where: str) -> np.ndarray:
+    """JPEG/PNG/... bytes -> ``(H, W, 3)`` uint8 RGB; grey images are expanded to three channels."""
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise FverifyError(
+            "cannot decode this image (corrupt, truncated or not an image format OpenCV reads)",
+            where=where,
+            fix="replace or re-extract the file",
+        )
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Read an image file as ``(H, W, 3)`` uint8 RGB."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise FverifyError(f"cannot read image: {error.strerror}", where=str(path),
+                           fix="check that the file exists and is readable") from None
+    return decode_image(data, str(path))
+
+
+class ImageFiles(Sequence):
+    """Images stored as files: ``root / relative_path`` for each relative path."""
+
+    def __init__(self, root: str | Path, relative_paths: Sequence[str]):
+        self.root = Path(root)
+        self.relative_paths = tuple(relative_paths)
+
+    def __len__(self) -> int:
+        return len(self.relative_paths)
+
+    def __getitem__(self, index: int) -> np.ndarray:  # type: ignore[override]
+        return read_image(self.root / self.relative_paths[index])
+
+    def describe(self, index: int) -> str:
+        return str(self.root / self.relative_paths[index])
+
+    def identity(self) -> str:
+        """sha256 over the ordered relative paths (not the root: moving the data keeps caches)."""
+        return _sha256_lines(self.relative_paths)
+
+    def missing(self) -> list[str]:
+        """Relative paths that do not exist as files, in list order."""
+        return [p for p in self.relative_paths if not (self.root / p).is_file()]
+
+
+class ImageBytes(Sequence):
+    """Images held in memory as encoded bytes (an insightface ``.bin``), named ``source[i]``."""
+
+    def __init__(self, blobs: Sequence[bytes], source: str):
+        self.blobs = blobs
+        self.source = source
+
+    def __len__(self) -> int:
+        return len(self.blobs)
+
+    def __getitem__(self, index: int) -> np.ndarray:  # type: ignore[override]
+        return decode_image(self.blobs[index], self.describe(index))
+
+    def describe(self, index: int) -> str:
+        return f"{self.source}[image {index}]"
+
+    def identity(self) -> str:
+        """sha256 over the image bytes themselves."""
+        digest = hashlib.sha256()
+        for blob in self.blobs:
+            digest.update(hashlib.sha256(blob).digest())
+        return digest.hexdigest()
+
+
+def _sha256_lines(lines: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    for line in lines:
+        digest.update(line.encode("utf-8") + b"\n")
+    return digest.hexdigest()

@@ -1,0 +1,53 @@
+import pickle
+
+import cv2
+import numpy as np
+import pytest
+
+from fverify.data.images import ImageBytes, ImageFiles, decode_image, read_image
+from fverify.errors import FverifyError
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    assert ok
+    return encoded.tobytes()
+
+
+@pytest.fixture
+def red_image():
+    image = np.zeros((4, 5, 3), dtype=np.uint8)
+    image[..., 0] = 200  # red channel in RGB order
+    return image
+
+
+def test_decode_returns_rgb(red_image):
+    decoded = decode_image(png_bytes(red_image), "mem")
+    np.testing.assert_array_equal(decoded, red_image)
+
+
+def test_grey_image_becomes_three_channels():
+    ok, encoded = cv2.imencode(".png", np.full((3, 3), 77, dtype=np.uint8))
+    assert decode_image(encoded.tobytes(), "mem").shape == (3, 3, 3)
+
+
+def test_corrupt_bytes_name_the_source():
+    with pytest.raises(FverifyError, match=r"lfw.bin\[image 1\]: cannot decode"):
+        ImageBytes([b"", b"not an image"], "lfw.bin")[1]
+
+
+def test_missing_file_is_an_error_naming_it(tmp_path):
+    with pytest.raises(FverifyError, match="nope.jpg: cannot read image"):
+        read_image(tmp_path / "nope.jpg")
+
+
+def test_image_files_read_list_missing_and_survive_pickling(tmp_path, red_image):
+    (tmp_path / "A").mkdir()
+    (tmp_path / "A" / "A_0001.png").write_bytes(png_bytes(red_image))
+    images = ImageFiles(tmp_path, ["A/A_0001.png", "A/A_0002.png"])
+    np.testing.assert_array_equal(images[0], red_image)
+    assert images.missing() == ["A/A_0002.png"]
+    clone = pickle.loads(pickle.dumps(images))
+    assert clone.identity() == images.identity()
+    assert ImageFiles(tmp_path / "moved", images.relative_paths).identity() == images.identity()
+    assert ImageFiles(tmp_path, ["A/A_0002.png"]).identity() != images.identity()
