@@ -14,10 +14,10 @@ step at ``L = B / beta = 0.68``: a loss of 1 or more is scaled by alpha (x1.5; x
 What L is matters. ``reduction="sample"`` (default) applies the formula to each sample's
 loss and then averages over the batch: that is the mining the paper describes (easy samples
 ~0, hard ones x alpha). ``reduction="batch"`` applies it to the batch-mean loss, the literal
-reading of Eq. 1 + 2 (L there is the mean cross-entropy over the batch). For the margin heads
-(ArcFace, CosFace, SphereFace, AMM) the batch-mean loss stays above 1 in practice, so the
-batch reading is a constant x1.5 (a learning-rate change) and mines nothing; its gradient
-scales every sample by the same factor.
+reading of Eq. 1 + 2 (L there is the mean cross-entropy over the batch). Whenever that mean
+exceeds 0.8 the sigmoid is above 0.99, so for the margin heads (ArcFace, CosFace, SphereFace,
+AMM), whose batch-mean loss stays above 1, the batch reading is a constant x1.5 (a
+learning-rate change) and mines nothing; its gradient scales every sample by the same factor.
 """
 from __future__ import annotations
 
