@@ -15,7 +15,7 @@ What L is matters. ``reduction="sample"`` (default) applies the formula to each 
 loss and then averages over the batch: that is the mining the paper describes (easy samples
 ~0, hard ones x alpha). ``reduction="batch"`` applies it to the batch-mean loss, the literal
 reading of Eq. 1 + 2 (L there is the mean cross-entropy over the batch). Whenever that mean
-exceeds 0.8 the sigmoid is above 0.99, so for the margin heads (ArcFace, CosFace, SphereFace,
+exceeds 0.81 the sigmoid is above 0.99, so for the margin heads (ArcFace, CosFace, SphereFace,
 AMM), whose batch-mean loss stays above 1, the batch reading is a constant x1.5 (a
 learning-rate change) and mines nothing; its gradient scales every sample by the same factor.
 """
