@@ -51,3 +51,12 @@ def test_png_option_and_refusals(tmp_path):
     with pytest.raises(FverifyError, match="matched pairs"):
         write_lfw(tmp_path / "few", num_folds=1, pairs_per_fold=50, people_per_fold=2, max_images=2)
     assert not (tmp_path / "few").exists()
+
+
+def test_the_lfw_adapter_reads_what_synth_writes(tmp_path):
+    from fverify.protocols.lfw import load_lfw
+    counts = write_lfw(tmp_path / "lfw", seed=3, image_format="png", **SMALL)
+    evalset = load_lfw(tmp_path / "lfw", pairs=[tmp_path / "lfw" / "pairs.txt"])
+    assert evalset.protocol.num_pairs == counts["pairs"] and evalset.protocol.num_folds == 3
+    assert evalset.images.relative_paths[0].endswith(".png")
+    assert evalset.images[0].shape == (112, 112, 3)

@@ -29,3 +29,11 @@ def test_same_seed_same_splits(tmp_path):
     write_ytf(tmp_path / "a", seed=3, **SMALL)
     write_ytf(tmp_path / "b", seed=3, **SMALL)
     assert (tmp_path / "a" / "splits.txt").read_bytes() == (tmp_path / "b" / "splits.txt").read_bytes()
+
+
+def test_the_ytf_adapter_reads_what_synth_writes(tmp_path):
+    from fverify.protocols.ytf import load_ytf
+    counts = write_ytf(tmp_path / "ytf", seed=3, **SMALL)
+    evalset = load_ytf(tmp_path / "ytf", splits=tmp_path / "ytf" / "splits.txt")
+    assert evalset.protocol.num_pairs == counts["pairs"] and evalset.protocol.num_folds == 2
+    assert evalset.frames_per_item().min() >= 4
