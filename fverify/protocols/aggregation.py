@@ -65,22 +65,20 @@ def pair_scores(evalset: EvalSet, image_embeddings: np.ndarray,
 
     ``image_embeddings[j]`` is the embedding of ``evalset.images[j]``. Image protocols
     compare the two items' embeddings; video protocols first reduce each video's frames with
-    ``aggregation`` (module docstring).
+    ``aggregation`` (module docstring). Arithmetic is float64 whatever the input dtype.
     """
     check_aggregation(evalset, aggregation, k)
     embeddings = np.asarray(image_embeddings)
     if embeddings.ndim != 2 or len(embeddings) != evalset.num_images:
         raise ValueError(f"expected ({evalset.num_images}, d) embeddings, got {embeddings.shape}")
-    unit = _normalise(embeddings, evalset)
-    pairs = evalset.protocol.pairs
     if evalset.image_item is None:
-        items = unit.astype(np.float64)
+        items = _unit(embeddings.astype(np.float64), lambda i: evalset.images.describe(int(i)))
     else:
-        keep = _selected_frames(evalset.image_item, aggregation, k, seed)
-        source = embeddings if aggregation == "mean" else unit
-        items = _video_means(source[keep], evalset.image_item[keep], len(evalset.protocol.items))
+        frames = np.flatnonzero(_selected_frames(evalset.image_item, aggregation, k, seed))
+        items = _video_means(embeddings, frames, evalset, normalise=aggregation != "mean")
         if aggregation != "pairwise_mean":
-            items = _normalise(items, evalset, videos=True)
+            items = _unit(items, lambda i: evalset.protocol.items[i])
+    pairs = evalset.protocol.pairs
     return np.einsum("ij,ij->i", items[pairs[:, 0]], items[pairs[:, 1]])
 
 
@@ -102,23 +100,34 @@ def _selected_frames(image_item: np.ndarray, aggregation: str, k: int | None,
     return rank < k
 
 
-def _video_means(frames: np.ndarray, frame_item: np.ndarray, num_items: int) -> np.ndarray:
-    """Mean of each video's frame rows (float64 accumulation); frames grouped by video."""
-    starts = np.flatnonzero(np.r_[True, np.diff(frame_item) != 0])
-    sums = np.add.reduceat(frames, starts, axis=0, dtype=np.float64)
-    counts = np.diff(np.r_[starts, len(frame_item)])
-    means = np.empty((num_items, frames.shape[1]), dtype=np.float64)
-    means[frame_item[starts]] = sums / counts[:, None]
-    return means
+_CHUNK = 2048  # frames per step: bounds the float64 working copy (2048 x 512 x 8 B = 8 MiB)
 
 
-def _normalise(vectors: np.ndarray, evalset: EvalSet, videos: bool = False) -> np.ndarray:
-    """Unit rows, in the input's float dtype (float32 frames of all YTF would be ~1.3 GB)."""
-    norms = np.linalg.norm(vectors, axis=1)
-    zero = np.flatnonzero(~(norms > 0))
-    if len(zero):
-        what = (evalset.protocol.items[zero[0]] if videos else evalset.images.describe(int(zero[0])))
-        raise FverifyError(f"{len(zero)} embedding(s) have zero (or NaN) length, e.g. {what}; "
+def _video_means(embeddings: np.ndarray, frames: np.ndarray, evalset: EvalSet,
+                 normalise: bool) -> np.ndarray:
+    """Mean per video of the embeddings of ``frames`` (indices, grouped by video), each frame
+    first made unit length when ``normalise``; float64, in chunks so that all of YTF's frames
+    (~620k x 512) are never copied at once."""
+    item = evalset.image_item[frames]
+    sums = np.zeros((len(evalset.protocol.items), embeddings.shape[1]), dtype=np.float64)
+    for begin in range(0, len(frames), _CHUNK):
+        chunk = frames[begin:begin + _CHUNK]
+        block = embeddings[chunk].astype(np.float64)
+        if normalise:
+            block = _unit(block, lambda i: evalset.images.describe(int(chunk[i])))
+        chunk_item = item[begin:begin + _CHUNK]
+        starts = np.flatnonzero(np.r_[True, np.diff(chunk_item) != 0])
+        # reduceat along the contiguous axis is ~30x faster than along rows
+        sums[chunk_item[starts]] += np.add.reduceat(np.ascontiguousarray(block.T), starts, axis=1).T
+    counts = np.bincount(item, minlength=len(sums))
+    return sums / counts[:, None]
+
+
+def _unit(vectors: np.ndarray, name) -> np.ndarray:
+    """Rows scaled to unit length; ``name(row)`` names a zero (or NaN) row in the error."""
+    norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
+    bad = np.flatnonzero(~(norms > 0) | ~np.isfinite(norms))
+    if len(bad):
+        raise FverifyError(f"{len(bad)} embedding(s) have zero (or NaN) length, e.g. {name(bad[0])}; "
                            "a cosine is undefined", fix="check the model's output for this input")
-    dtype = vectors.dtype if np.issubdtype(vectors.dtype, np.floating) else np.float64
-    return (vectors / norms[:, None]).astype(dtype, copy=False)
+    return vectors / norms[:, None]

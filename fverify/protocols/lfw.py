@@ -9,7 +9,7 @@ split of a filtered list. Image ``n`` of ``name`` is ``<name>/<name>_<n:04d>.<ex
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np

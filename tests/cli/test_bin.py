@@ -1,6 +1,12 @@
 import pickle
 
 from fverify.cli import main
+from fverify.cli.bin import PACK_SOURCES
+from fverify.protocols.registry import image_protocols
+
+
+def test_every_image_protocol_can_be_packed():
+    assert sorted(PACK_SOURCES) == sorted(image_protocols())
 
 
 def test_pack_then_validate(tmp_path, capsys):
