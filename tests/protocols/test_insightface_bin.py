@@ -196,3 +196,15 @@ def test_evalset_contract_holds_for_bins(tmp_path):
     evalset = load_bin(save(tmp_path, twenty_pairs()))
     assert isinstance(evalset, EvalSet) and evalset.image_item is None
     assert evalset.data_root == str(tmp_path / "set.bin")
+
+
+def test_python2_bin_with_a_numpy_bool_array(tmp_path):
+    # numpy 1 under Python 2: numpy.core path, dtype arguments and raw data as BINSTRINGs
+    array = (b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85U\x01b\x87R"
+             b"(K\x01K\x02\x85cnumpy\ndtype\nU\x02b1K\x00K\x01\x87R"
+             b"(K\x03U\x01|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89U\x02\x01\x00tb")
+    blob = b"T" + struct.pack("<I", len(JPEG)) + JPEG
+    path = tmp_path / "py2np.bin"
+    path.write_bytes(b"\x80\x02(](" + blob * 4 + b"e" + array + b"t.")
+    images, labels = read_bin(path)
+    assert images == [JPEG] * 4 and labels.tolist() == [True, False]
