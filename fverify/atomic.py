@@ -4,10 +4,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from fverify.errors import FverifyError
 
 
 @contextlib.contextmanager
@@ -39,3 +42,26 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     with atomic_open(path, "w", encoding="utf-8") as handle:
         json.dump(obj, handle, indent=2, allow_nan=False)
         handle.write("\n")
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Build a whole folder tree in a temporary folder beside ``path``, renamed to ``path`` on
+    clean exit (removed on an exception), so a killed run never leaves a half-written tree.
+
+    ``path`` must not exist yet, or be an empty folder: a tree is never merged into another.
+    """
+    target = Path(path)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise FverifyError("exists and is not an empty folder; fverify does not merge into it",
+                           where=str(target), fix="choose a new output folder or remove this one")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        yield staging
+        if target.exists():
+            target.rmdir()
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

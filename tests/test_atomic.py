@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from fverify.atomic import atomic_open, write_json
+from fverify.atomic import atomic_directory, atomic_open, write_json
+from fverify.errors import FverifyError
 
 
 def test_atomic_open_replaces_whole_file(tmp_path):
@@ -30,3 +31,23 @@ def test_write_json_refuses_nan(tmp_path):
     with pytest.raises(ValueError):
         write_json(tmp_path / "b.json", {"x": float("nan")})
     assert not (tmp_path / "b.json").exists()
+
+
+def test_atomic_directory_appears_whole_or_not_at_all(tmp_path):
+    with atomic_directory(tmp_path / "tree") as staging:
+        (staging / "a").mkdir()
+        (staging / "a" / "f.txt").write_text("x")
+        assert not (tmp_path / "tree").exists()
+    assert (tmp_path / "tree" / "a" / "f.txt").read_text() == "x"
+    with pytest.raises(RuntimeError):
+        with atomic_directory(tmp_path / "broken") as staging:
+            (staging / "half").write_text("y")
+            raise RuntimeError("killed")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tree"]
+    with pytest.raises(FverifyError, match="not an empty folder"):
+        with atomic_directory(tmp_path / "tree"):
+            pass
+    (tmp_path / "empty").mkdir()
+    with atomic_directory(tmp_path / "empty") as staging:
+        (staging / "g").write_text("z")
+    assert (tmp_path / "empty" / "g").read_text() == "z"

@@ -33,8 +33,8 @@ def add_out(parser: argparse.ArgumentParser, default_help: str) -> None:
     parser.add_argument("--out", type=Path, metavar="DIR", help=f"output folder (default: {default_help})")
 
 
-def add_data(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument("--data", type=Path, required=True, metavar="DIR", help=what)
+def add_data(parser: argparse.ArgumentParser, what: str, required: bool = True) -> None:
+    parser.add_argument("--data", type=Path, required=required, metavar="DIR", help=what)
 
 
 def add_model(parser: argparse.ArgumentParser) -> None:

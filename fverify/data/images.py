@@ -95,3 +95,13 @@ def _sha256_lines(lines: Sequence[str]) -> str:
     for line in lines:
         digest.update(line.encode("utf-8") + b"\n")
     return digest.hexdigest()
+
+
+def encode_image(image: np.ndarray, image_format: str = "jpg", jpeg_quality: int = 95) -> bytes:
+    """``(H, W, 3)`` uint8 RGB -> encoded bytes (``"jpg"`` or ``"png"``), the inverse of
+    :func:`decode_image`."""
+    params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if image_format in ("jpg", "jpeg") else []
+    ok, encoded = cv2.imencode(f".{image_format}", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), params)
+    if not ok:
+        raise ValueError(f"OpenCV could not encode a {image.shape} image as {image_format}")
+    return encoded.tobytes()

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fverify.data.images import ImageBytes, ImageFiles, decode_image, read_image
+from fverify.data.images import ImageBytes, ImageFiles, decode_image, encode_image, read_image
 from fverify.errors import FverifyError
 
 
@@ -51,3 +51,11 @@ def test_image_files_read_list_missing_and_survive_pickling(tmp_path, red_image)
     assert clone.identity() == images.identity()
     assert ImageFiles(tmp_path / "moved", images.relative_paths).identity() == images.identity()
     assert ImageFiles(tmp_path, ["A/A_0002.png"]).identity() != images.identity()
+
+
+def test_encode_is_the_inverse_of_decode(red_image):
+    assert encode_image(red_image, "png").startswith(b"\x89PNG")
+    np.testing.assert_array_equal(decode_image(encode_image(red_image, "png"), "mem"), red_image)
+    jpeg = encode_image(np.full((16, 16, 3), 90, dtype=np.uint8), "jpg")
+    assert jpeg.startswith(b"\xff\xd8\xff")
+    assert np.abs(decode_image(jpeg, "mem").astype(int) - 90).max() <= 2

@@ -1,0 +1,206 @@
+"""insightface ``.bin`` verification sets (lfw.bin, cfp_fp.bin, agedb_30.bin, ...): read safely,
+check, and write.
+
+A ``.bin`` is a pickle of ``(images, issame)``: a list of JPEG/PNG bytes of aligned faces and
+a list (or numpy bool array) of same-identity flags; pair ``i`` is images ``2i`` and ``2i+1``.
+Folds are 10 equal consecutive blocks of pairs, as insightface's evaluator (an unshuffled
+10-fold split) makes them. Pickle can run code, so the file is read by an unpickler that admits
+only numpy's array-reconstruction globals and refuses everything else; nothing from the file
+runs. No mxnet is needed.
+"""
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from fverify.atomic import atomic_open
+from fverify.data.images import ImageBytes, ImageFiles, encode_image
+from fverify.errors import FverifyError
+from fverify.protocols.evalset import EvalSet
+from fverify.protocols.official import md5_of
+from fverify.protocols.folds import stratified_folds
+from fverify.protocols.protocol import Protocol, check_folds
+
+NUM_FOLDS = 10
+PICKLE_PROTOCOL = 4  # readable by every Python 3 insightface has run on
+_JPEG, _PNG = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
+
+
+def _latin1_encode(text: str, encoding: str = "utf-8") -> bytes:
+    """Stand-in for ``_codecs.encode``, which pickles of bytes at protocol <= 2 call to rebuild
+    bytes from latin-1 text; any other codec is refused."""
+    if encoding.lower().replace("-", "") != "latin1" or not isinstance(text, str):
+        raise FverifyError(f"the pickle asks for codec {encoding!r}; only latin-1 byte strings "
+                           "are admitted", fix="this is not a plain insightface .bin")
+    return text.encode("latin-1")
+
+
+# The only globals a .bin may name: array and scalar reconstruction under both numpy module
+# paths (numpy 1 pickles name numpy.core, numpy 2 numpy._core), and the bytes rebuilder.
+_RECONSTRUCT = np.zeros(1).__reduce__()[0]
+_SCALAR = np.bool_(True).__reduce__()[0]
+ALLOWED_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
+    ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
+    ("numpy.core.multiarray", "scalar"): _SCALAR,
+    ("numpy._core.multiarray", "scalar"): _SCALAR,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+    ("_codecs", "encode"): _latin1_encode,
+}
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """An unpickler whose only reachable globals are :data:`ALLOWED_GLOBALS`."""
+
+    def find_class(self, module: str, name: str):
+        try:
+            return ALLOWED_GLOBALS[(module, name)]
+        except KeyError:
+            raise FverifyError(
+                f"refusing to load {module}.{name}: a .bin may hold only bytes, lists, tuples, "
+                "bools, ints and numpy bool arrays; this file asks to import code, which "
+                "fverify never runs", fix="use a .bin made by insightface or `fverify bin pack`"
+            ) from None
+
+    def persistent_load(self, pid):
+        raise FverifyError("refusing a persistent id: not a plain insightface .bin",
+                           fix="use a .bin made by insightface or `fverify bin pack`")
+
+
+def read_bin(path: str | Path) -> tuple[list[bytes], np.ndarray]:
+    """``(images, issame)`` of a ``.bin``, checked: ``images`` a list of JPEG/PNG bytes,
+    ``issame`` a bool array, ``len(images) == 2 * len(issame)``.
+
+    Python-2 pickles hold the images as ``str``; as insightface does, a UnicodeDecodeError
+    makes a second attempt with ``encoding="bytes"``.
+    """
+    path = Path(path)
+    try:
+        content = _unpickle(path, encoding="ASCII")
+    except UnicodeDecodeError:
+        content = _unpickle(path, encoding="bytes")
+    return _check_structure(content, path)
+
+
+def load_bin(path: str | Path) -> EvalSet:
+    """A ``.bin`` ready to run: items are image positions ``"0" .. "2n-1"``, pair ``i`` is
+    ``(2i, 2i+1)``, folds are :func:`consecutive_folds`."""
+    path = Path(path)
+    images, issame = read_bin(path)
+    num_pairs = len(issame)
+    protocol = Protocol(path.name, tuple(map(str, range(len(images)))),
+                        np.arange(2 * num_pairs, dtype=np.int64).reshape(num_pairs, 2), issame,
+                        consecutive_folds(num_pairs), source=str(path), source_md5=md5_of(path))
+    return EvalSet(protocol, ImageBytes(images, path.name), None, str(path))
+
+
+def consecutive_folds(num_pairs: int, num_folds: int = NUM_FOLDS) -> np.ndarray:
+    """Fold id per pair for ``num_folds`` consecutive blocks; when ``num_pairs`` is not a
+    multiple, the first ``num_pairs % num_folds`` blocks hold one more pair (as an unshuffled
+    sklearn KFold, which insightface uses)."""
+    sizes = np.full(num_folds, num_pairs // num_folds)
+    sizes[: num_pairs % num_folds] += 1
+    return np.repeat(np.arange(num_folds), sizes)
+
+
+def write_bin(evalset: EvalSet, out: str | Path) -> list[str]:
+    """Write an image protocol as an insightface ``.bin`` (atomically); returns warnings.
+
+    Two images per pair, as the files' own bytes when they are JPEG or PNG, re-encoded as PNG
+    otherwise. A ``.bin`` cannot store folds: its readers cut 10 equal consecutive blocks. When
+    the protocol's folds, in fold order, are exactly those blocks (LFW View 2) they are kept;
+    otherwise pairs are ordered by :func:`stratified_folds` so that every block holds both
+    classes, and a warning says the original folds are not preserved.
+    """
+    protocol = evalset.protocol
+    if protocol.item_kind != "image" or evalset.image_item is not None:
+        raise FverifyError(f"{protocol.name} is a video protocol; a .bin holds image pairs",
+                           fix="pack an image protocol (lfw, pairs, bin)")
+    blocks = consecutive_folds(protocol.num_pairs)
+    order = np.argsort(protocol.folds, kind="stable")
+    warnings = []
+    if not np.array_equal(protocol.folds[order], blocks):
+        order = np.argsort(stratified_folds(protocol.labels, NUM_FOLDS), kind="stable")
+        warnings.append(
+            f"{protocol.name}'s folds ({protocol.num_folds} folds of sizes "
+            f"{np.bincount(protocol.folds).tolist()}) are not {NUM_FOLDS} equal consecutive "
+            "blocks, which is all a .bin can hold; pairs were ordered so that each block is "
+            "stratified, and readers will use those blocks as folds")
+    check_folds(protocol.labels[order], blocks, where=f"{out} (as {NUM_FOLDS} consecutive blocks)")
+    blobs = [_image_bytes(evalset.images, int(item)) for item in protocol.pairs[order].ravel()]
+    issame = [bool(label) for label in protocol.labels[order]]
+    with atomic_open(out, "wb") as handle:
+        pickle.dump((blobs, issame), handle, protocol=PICKLE_PROTOCOL)
+    return warnings
+
+
+def _unpickle(path: Path, encoding: str):
+    try:
+        with open(path, "rb") as handle:
+            return RestrictedUnpickler(handle, encoding=encoding).load()
+    except OSError as error:
+        raise FverifyError(f"cannot read .bin: {error.strerror}", where=str(path),
+                           fix="check the path") from None
+    except UnicodeDecodeError:
+        raise  # a Python 2 pickle: read_bin retries with encoding="bytes"
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError,
+            AttributeError, MemoryError, RecursionError) as error:
+        raise FverifyError(f"not a readable .bin (truncated or corrupt pickle: {error})",
+                           where=str(path), fix="download or copy the file again") from None
+
+
+def _check_structure(content, path: Path) -> tuple[list[bytes], np.ndarray]:
+    fix = "a .bin must be a pickle of (list of JPEG/PNG bytes, list of bools)"
+    if not isinstance(content, (tuple, list)) or len(content) != 2:
+        raise FverifyError(f"expected a pair (images, issame), found {_kind(content)}",
+                           where=str(path), fix=fix)
+    images, issame = content
+    if not isinstance(images, (list, tuple)) or not all(isinstance(b, bytes) for b in images):
+        raise FverifyError(f"images must be a list of bytes, found {_kind(images)}",
+                           where=str(path), fix=fix)
+    if isinstance(issame, np.ndarray):
+        if issame.dtype != np.bool_ or issame.ndim != 1:
+            raise FverifyError(f"issame is a numpy array of {issame.dtype} with shape "
+                               f"{issame.shape}; only a 1-D bool array is accepted",
+                               where=str(path), fix=fix)
+        labels = issame.copy()
+    elif isinstance(issame, (list, tuple)) and all(_is_flag(v) for v in issame):
+        labels = np.array([bool(v) for v in issame], dtype=bool)
+    else:
+        raise FverifyError(f"issame must be a list of bools, found {_kind(issame)}",
+                           where=str(path), fix=fix)
+    if not len(labels) or len(images) != 2 * len(labels):
+        raise FverifyError(f"{len(images)} images for {len(labels)} pairs; a .bin holds two "
+                           "images per pair", where=str(path), fix=fix)
+    bad = [i for i, blob in enumerate(images) if not blob.startswith((_JPEG, _PNG))]
+    if bad:
+        raise FverifyError(f"{len(bad)} of {len(images)} images are not JPEG or PNG bytes "
+                           f"(e.g. images {bad[:10]})", where=str(path), fix=fix)
+    return list(images), labels
+
+
+def _is_flag(value) -> bool:
+    return isinstance(value, (bool, np.bool_)) or (isinstance(value, int) and value in (0, 1))
+
+
+def _kind(value) -> str:
+    if isinstance(value, (list, tuple)):
+        inner = sorted({type(v).__name__ for v in value[:1000]})
+        return f"a {type(value).__name__} of {len(value)} ({', '.join(inner) or 'empty'})"
+    return f"a {type(value).__name__}"
+
+
+def _image_bytes(images: ImageFiles | ImageBytes, index: int) -> bytes:
+    if isinstance(images, ImageBytes):
+        blob = images.blobs[index]
+    else:
+        path = images.root / images.relative_paths[index]
+        try:
+            blob = path.read_bytes()
+        except OSError as error:
+            raise FverifyError(f"cannot read image: {error.strerror}", where=str(path),
+                               fix="check that the file exists and is readable") from None
+    return blob if blob.startswith((_JPEG, _PNG)) else encode_image(images[index], "png")

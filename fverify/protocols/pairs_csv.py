@@ -1,0 +1,89 @@
+"""A user's own pair list: CSV rows ``path1,path2,label[,fold]`` with paths relative to the
+data root.
+
+``label`` is 1 (same identity) or 0 (also ``true``/``false``). ``fold`` is optional, and then
+all-or-nothing: k consecutive integers from 0 or from 1. Without it, pairs get
+:func:`fverify.protocols.folds.stratified_folds`, the rule ``fverify evaluate`` uses. An
+optional header row naming the columns (``path1,path2,label[,fold]``) is skipped.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from fverify.data.images import ImageFiles
+from fverify.errors import FverifyError, at
+from fverify.protocols.evalset import EvalSet, missing_error
+from fverify.protocols.folds import stratified_folds
+from fverify.protocols.official import md5_of
+from fverify.protocols.protocol import Protocol
+
+HEADER = ("path1", "path2", "label", "fold")
+_LABELS = {"1": True, "0": False, "true": True, "false": False}
+
+
+def parse_pairs_csv(path: str | Path) -> Protocol:
+    """The pairs of a CSV file as an image Protocol named ``pairs``."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise FverifyError(f"cannot read pairs CSV: {error}", where=str(path),
+                           fix="check the path; the file must be UTF-8 CSV") from None
+    numbered = [(n, [f.strip() for f in row]) for n, row in enumerate(rows, 1) if any(f.strip() for f in row)]
+    if numbered and [f.lower() for f in numbered[0][1]] in (list(HEADER[:3]), list(HEADER)):
+        numbered = numbered[1:]
+    if not numbered:
+        raise FverifyError("no pair rows", where=str(path), fix="rows read path1,path2,label[,fold]")
+    width = len(numbered[0][1])
+    index: dict[str, int] = {}
+    pairs, labels, folds = [], [], []
+    for number, fields in numbered:
+        where = at(path, number)
+        if len(fields) != width or width not in (3, 4):
+            raise FverifyError(
+                f"expected {'4' if width == 4 else '3'} fields path1,path2,label"
+                f"{',fold' if width == 4 else ''} (as the first row), found {len(fields)}",
+                where=where, fix="give every row the same columns: path1,path2,label[,fold]")
+        first, second, label = fields[:3]
+        for image in (first, second):
+            if not image or PurePosixPath(image).is_absolute() or Path(image).is_absolute():
+                raise FverifyError(f"image path {image!r} must be relative to --data", where=where,
+                                   fix="write paths relative to the data folder")
+        if label.lower() not in _LABELS:
+            raise FverifyError(f"label must be 1 (same) or 0 (different), found {label!r}",
+                               where=where, fix="use 1/0 (or true/false)")
+        if width == 4:
+            if not fields[3].lstrip("-").isdigit():
+                raise FverifyError(f"fold must be an integer, found {fields[3]!r}", where=where,
+                                   fix="number folds 0..k-1 or 1..k, or drop the column")
+            folds.append(int(fields[3]))
+        pairs.append((index.setdefault(first, len(index)), index.setdefault(second, len(index))))
+        labels.append(_LABELS[label.lower()])
+    labels_array = np.array(labels, dtype=bool)
+    if folds:
+        fold_array = np.array(folds, dtype=np.int64)
+        fold_array -= 1 if fold_array.min() == 1 else 0
+    else:
+        fold_array = stratified_folds(labels_array)
+    return Protocol("pairs", tuple(index), np.array(pairs, dtype=np.int64), labels_array,
+                    fold_array, source=str(path), source_md5=md5_of(path))
+
+
+def load_pairs(data: str | Path, pairs_csv: str | Path) -> EvalSet:
+    """A pairs CSV ready to run: every image found under ``data`` or an error listing them."""
+    protocol = parse_pairs_csv(pairs_csv)
+    root = Path(data)
+    if not root.is_dir():
+        raise FverifyError("image folder does not exist", where=str(root),
+                           fix="pass --data the folder the CSV's paths are relative to")
+    images = ImageFiles(root, protocol.items)
+    missing = images.missing()
+    if missing:
+        raise missing_error([(f"{len(missing)} of {len(images)} images are missing", missing)],
+                            str(root), fix="restore the files or fix the paths in the CSV; "
+                            "fverify never drops pairs")
+    return EvalSet(protocol, images, None, str(root))

@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+
+from fverify.errors import FverifyError
+from fverify.protocols.folds import stratified_folds
+from fverify.protocols.pairs_csv import load_pairs, parse_pairs_csv
+
+
+def write(tmp_path, text):
+    path = tmp_path / "pairs.csv"
+    path.write_text(text)
+    return path
+
+
+def test_header_and_one_based_folds(tmp_path):
+    protocol = parse_pairs_csv(write(tmp_path, "path1,path2,label,fold\n"
+                                     "a/1.jpg,a/2.jpg,1,1\n\"b,x/1.jpg\",a/1.jpg,0,1\n"
+                                     "c/1.jpg, c/2.jpg ,true,2\nc/1.jpg,a/2.jpg,False,2\n"))
+    assert protocol.items == ("a/1.jpg", "a/2.jpg", "b,x/1.jpg", "c/1.jpg", "c/2.jpg")
+    assert protocol.pairs.tolist() == [[0, 1], [2, 0], [3, 4], [3, 1]]
+    assert protocol.labels.tolist() == [True, False, True, False]
+    assert protocol.folds.tolist() == [0, 0, 1, 1]
+    assert protocol.name == "pairs" and len(protocol.source_md5) == 32
+
+
+def test_without_a_fold_column_the_evaluate_fold_rule_applies(tmp_path):
+    labels = [1, 0] * 15
+    text = "".join(f"p{i}.png,q{i}.png,{label}\n" for i, label in enumerate(labels))
+    protocol = parse_pairs_csv(write(tmp_path, text))
+    np.testing.assert_array_equal(protocol.folds, stratified_folds(np.array(labels, dtype=bool)))
+    assert protocol.num_folds == 10
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ("a,b,1,0\nc,d,0\n", 2, "expected 4 fields path1,path2,label,fold"),
+    ("a,b,1\nc,d,yes\n", 2, "label must be 1 .same. or 0 .different., found 'yes'"),
+    ("a,b,1,x\n", 1, "fold must be an integer, found 'x'"),
+    ("a,/etc/passwd,1\n", 1, "'/etc/passwd' must be relative to --data"),
+    ("a,,1\n", 1, "image path '' must be relative"),
+    ("a,b\n", 1, "expected 3 fields"),
+])
+def test_errors_name_file_and_line(tmp_path, text, line, message):
+    with pytest.raises(FverifyError, match=message) as caught:
+        parse_pairs_csv(write(tmp_path, text))
+    assert caught.value.where.endswith(f"pairs.csv:{line}")
+
+
+def test_empty_and_fold_errors(tmp_path):
+    with pytest.raises(FverifyError, match="no pair rows"):
+        parse_pairs_csv(write(tmp_path, "path1,path2,label\n"))
+    with pytest.raises(FverifyError, match="fold 1 has no negative"):
+        parse_pairs_csv(write(tmp_path, "a,b,1,0\nc,d,0,0\ne,f,1,1\n"))
+
+
+def test_load_checks_every_image(tmp_path):
+    (tmp_path / "img").mkdir()
+    for name in ("a.jpg", "b.jpg"):
+        (tmp_path / "img" / name).touch()
+    csv = write(tmp_path, "a.jpg,b.jpg,1,0\nb.jpg,c.jpg,0,0\nx.jpg,a.jpg,0,0\n")
+    with pytest.raises(FverifyError, match=r"2 of 4 images are missing:\n    c.jpg\n    x.jpg"):
+        load_pairs(tmp_path / "img", csv)
+    (tmp_path / "img" / "c.jpg").touch()
+    (tmp_path / "img" / "x.jpg").touch()
+    csv = write(tmp_path, "a.jpg,b.jpg,1,0\nb.jpg,c.jpg,0,0\n")
+    evalset = load_pairs(tmp_path / "img", csv)
+    assert evalset.images.relative_paths == ("a.jpg", "b.jpg", "c.jpg")
+    with pytest.raises(FverifyError, match="does not exist"):
+        load_pairs(tmp_path / "nowhere", csv)
