@@ -75,9 +75,10 @@ def read_scores(path: str | PathLike[str]) -> ScoreTable:
     scores = np.array([pair[0] for pair in parsed], dtype=np.float64)
     labels = np.array([pair[1] for pair in parsed], dtype=bool)
     if "fold" not in names:
+        _check_stratifiable(labels, path)
         folds, base = stratified_folds(labels), 0
         rule = f"stratified {DEFAULT_NUM_FOLDS}-fold (no fold column; fverify.protocols.folds)"
-        where = f"{path} (no fold column: stratified {DEFAULT_NUM_FOLDS}-fold split)"
+        where = str(path)
     else:
         folds = np.array([pair[2] for pair in parsed], dtype=np.int64)
         base = 1 if len(folds) and folds.min() == 1 else 0
@@ -95,6 +96,18 @@ def read_scores(path: str | PathLike[str]) -> ScoreTable:
     if "pair_id" in columns:
         _check_unique_pair_ids(columns["pair_id"], lines, path)
     return ScoreTable(path, md5_of(path), scores, labels, folds, base, rule, np.array(lines, dtype=np.int64), columns)
+
+
+def _check_stratifiable(labels: np.ndarray, path: Path) -> None:
+    same = int(np.count_nonzero(labels))
+    if min(same, len(labels) - same) < DEFAULT_NUM_FOLDS:
+        raise FverifyError(
+            f"without a fold column the pairs are split into {DEFAULT_NUM_FOLDS} stratified folds, "
+            f"which needs at least {DEFAULT_NUM_FOLDS} same and {DEFAULT_NUM_FOLDS} different pairs; "
+            f"found {same} and {len(labels) - same}",
+            where=str(path),
+            fix="add a fold column, or score more pairs",
+        )
 
 
 def _parse_pair(row: list[str], names: list[str], path: Path, line: int) -> tuple[float, bool, int | None]:

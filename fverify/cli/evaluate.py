@@ -120,5 +120,7 @@ def comparison_summary(a: ScoreTable, b: ScoreTable, comparison: PairedCompariso
             f"({comparison.resamples} resamples of pairs within folds, seed {comparison.seed})",
             f"  McNemar exact   only A right: {comparison.a_only}, only B right: {comparison.b_only}, "
             f"two-sided p = {comparison.p_value:.4g}",
+            "  => " + ("a significant" if comparison.p_value < 0.05 else "no significant")
+            + " difference at the 5% level (McNemar)",
         ]
     )
