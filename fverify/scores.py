@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -68,6 +69,8 @@ def read_scores(path: str | PathLike[str]) -> ScoreTable:
             names, rows, lines = _read_rows(path, handle)
     except FileNotFoundError:
         raise FverifyError("no such scores file", where=str(path), fix="check the path") from None
+    except OSError as error:
+        raise FverifyError(f"cannot read it: {error.strerror}", where=str(path), fix="check the path") from None
     except UnicodeDecodeError as error:
         raise FverifyError(f"not UTF-8 text ({error.reason})", where=str(path), fix="save the CSV as UTF-8") from None
     # Parse row by row so that the first bad line in the file is the one reported.
@@ -116,7 +119,7 @@ def _parse_pair(row: list[str], names: list[str], path: Path, line: int) -> tupl
     return _score(fields["score"], path, line), _label(fields["label"], path, line), fold
 
 
-def _read_rows(path: Path, handle) -> tuple[list[str], list[list[str]], list[int]]:
+def _read_rows(path: Path, handle: TextIO) -> tuple[list[str], list[list[str]], list[int]]:
     reader = csv.reader(handle)
     header = next(reader, None)
     if header is None:

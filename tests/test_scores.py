@@ -145,6 +145,8 @@ def test_unreadable_files(tmp_path):
     with pytest.raises(FverifyError, match="no such scores file"):
         read_scores(tmp_path / "absent.csv")
     assert "not UTF-8" in error_of(tmp_path, HEADER.encode() + b"0.5,1,0\xff\n")
+    with pytest.raises(FverifyError, match="cannot read it"):
+        read_scores(tmp_path)
 
 
 def pair_files(tmp_path, text_a, text_b):

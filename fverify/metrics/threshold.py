@@ -64,17 +64,19 @@ def exact_kfold(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> Fo
     folds = np.asarray(folds, dtype=np.int64)
     num_folds = int(folds.max()) + 1
     order = np.argsort(scores)  # ties in any order: no cut separates equal scores
-    sorted_scores, sorted_folds = scores[order], folds[order]
+    sorted_scores = scores[order]
+    sorted_folds = folds.astype(np.min_scalar_type(num_folds))[order]
     count_type = np.int32 if len(scores) < 2**31 else np.int64  # half the memory traffic
     sign = np.where(labels[order], count_type(-1), count_type(1))
     margin = np.zeros(len(scores) + 1, dtype=count_type)
     np.cumsum(sign, out=margin[1:])
     margin_at_cut = np.where(realisable_cuts(sorted_scores), margin, np.iinfo(count_type).min // 2)
     # Each fold's sorted positions, ascending (a small integer type makes this a radix sort).
-    by_fold = np.argsort(sorted_folds.astype(np.min_scalar_type(num_folds)), kind="stable")
-    fold_sizes = np.bincount(folds, minlength=num_folds)
+    by_fold = np.argsort(sorted_folds, kind="stable")
+    fold_sizes = np.bincount(sorted_folds, minlength=num_folds)
     fold_ends = np.cumsum(fold_sizes)
-    positives = np.bincount(folds[labels], minlength=num_folds)
+    # margin = negatives - positives, so a fold's positives are (size - its full margin) / 2
+    positives = (len(scores) - int(margin[-1])) // 2
     thresholds = np.empty(num_folds)
     train_accuracy = np.empty(num_folds)
     test_accuracy = np.empty(num_folds)
@@ -82,13 +84,14 @@ def exact_kfold(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> Fo
         held_out = by_fold[fold_ends[fold] - fold_sizes[fold] : fold_ends[fold]]
         held_out_margin = np.zeros(len(held_out) + 1, dtype=np.int64)
         np.cumsum(sign[held_out], out=held_out_margin[1:])
+        held_out_positives = (len(held_out) - int(held_out_margin[-1])) // 2
         cut, train_margin = _best_training_cut(margin_at_cut, held_out, held_out_margin)
         thresholds[fold] = _training_threshold(sorted_scores, held_out, cut)
-        train_correct = positives.sum() - positives[fold] + train_margin
+        train_correct = positives - held_out_positives + train_margin
         train_accuracy[fold] = train_correct / (len(scores) - len(held_out))
         # Held-out pairs above the threshold are called same: those from this rank on.
         called_same_from = np.searchsorted(held_out, np.searchsorted(sorted_scores, thresholds[fold], side="right"))
-        test_accuracy[fold] = (positives[fold] + held_out_margin[called_same_from]) / len(held_out)
+        test_accuracy[fold] = (held_out_positives + held_out_margin[called_same_from]) / len(held_out)
     return FoldThresholds(
         "exact", EXACT_RULE, thresholds, train_accuracy, test_accuracy, scores > thresholds[folds]
     )
