@@ -72,7 +72,9 @@ def read_scores(path: str | PathLike[str]) -> ScoreTable:
     except OSError as error:
         raise FverifyError(f"cannot read it: {error.strerror}", where=str(path), fix="check the path") from None
     except UnicodeDecodeError as error:
-        raise FverifyError(f"not UTF-8 text ({error.reason})", where=str(path), fix="save the CSV as UTF-8") from None
+        raise FverifyError(
+            f"not UTF-8 text ({error.reason})", where=str(path), fix="save the CSV as UTF-8"
+        ) from None
     # Parse row by row so that the first bad line in the file is the one reported.
     parsed = [_parse_pair(row, names, path, line) for row, line in zip(rows, lines)]
     scores = np.array([pair[0] for pair in parsed], dtype=np.float64)
@@ -95,10 +97,15 @@ def read_scores(path: str | PathLike[str]) -> ScoreTable:
             where=str(path),
             fix="fix the fold column, or drop it to get the stratified 10-fold split",
         )
-    columns = {name: [row[i] for row in rows] for i, name in enumerate(names) if name not in ("score", "label", "fold")}
+    columns = {
+        name: [row[i] for row in rows]
+        for i, name in enumerate(names)
+        if name not in ("score", "label", "fold")
+    }
     if "pair_id" in columns:
         _check_unique_pair_ids(columns["pair_id"], lines, path)
-    return ScoreTable(path, md5_of(path), scores, labels, folds, base, rule, np.array(lines, dtype=np.int64), columns)
+    line_numbers = np.array(lines, dtype=np.int64)
+    return ScoreTable(path, md5_of(path), scores, labels, folds, base, rule, line_numbers, columns)
 
 
 def _check_stratifiable(labels: np.ndarray, path: Path) -> None:
@@ -134,7 +141,9 @@ def _read_rows(path: Path, handle: TextIO) -> tuple[list[str], list[list[str]], 
             )
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        raise FverifyError(f"column {repeated[0]!r} appears twice in the header", where=at(path, 1), fix=HEADER_FIX)
+        raise FverifyError(
+            f"column {repeated[0]!r} appears twice in the header", where=at(path, 1), fix=HEADER_FIX
+        )
     rows, lines = [], []
     end_of_previous = reader.line_num
     for row in reader:
@@ -156,10 +165,14 @@ def _score(text: str, path: Path, line: int) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise FverifyError(f"score {text!r} is not a number", where=at(path, line), fix="scores must be numbers") from None
+        raise FverifyError(
+            f"score {text!r} is not a number", where=at(path, line), fix="scores must be numbers"
+        ) from None
     if not math.isfinite(value):
         raise FverifyError(
-            f"score is {text.strip()}", where=at(path, line), fix="scores must be finite numbers; fix what produced it"
+            f"score is {text.strip()}",
+            where=at(path, line),
+            fix="scores must be finite numbers; fix what produced it",
         )
     return value
 
@@ -168,7 +181,9 @@ def _label(text: str, path: Path, line: int) -> bool:
     value = LABELS.get(text.strip().lower())
     if value is None:
         raise FverifyError(
-            f"label {text!r} is not 0 or 1", where=at(path, line), fix="use 1 (same) or 0 (different); true/false also work"
+            f"label {text!r} is not 0 or 1",
+            where=at(path, line),
+            fix="use 1 (same) or 0 (different); true/false also work",
         )
     return value
 
@@ -177,7 +192,9 @@ def _fold(text: str, path: Path, line: int) -> int:
     try:
         return int(text)
     except ValueError:
-        raise FverifyError(f"fold {text!r} is not an integer", where=at(path, line), fix="fold ids are 0..k-1 or 1..k") from None
+        raise FverifyError(
+            f"fold {text!r} is not an integer", where=at(path, line), fix="fold ids are 0..k-1 or 1..k"
+        ) from None
 
 
 def _check_unique_pair_ids(pair_ids: list[str], lines: list[int], path: Path) -> None:

@@ -59,7 +59,9 @@ def test_run_result_records_what_changes_a_number_and_is_strict_json(evaluations
         embedding={"flip": "sum"},
     )
     assert result["schema"] == "fverify.run/1" and result["fverify_version"] == __version__
-    assert result["protocol"] == {"name": "lfw", "source": "protocols/lfw/pairs.txt", "md5": "0" * 32, "folds": "file"}
+    assert result["protocol"] == {
+        "name": "lfw", "source": "protocols/lfw/pairs.txt", "md5": "0" * 32, "folds": "file"
+    }
     assert result["model"] == {"path": "ckpt.pt", "sha256": "f" * 64}
     assert result["threshold_method"] == "exact" and result["scores_csv"] == "reports/runs/x.csv"
     assert result["data_root"] == "data/lfw" and result["embedding"] == {"flip": "sum"}
@@ -74,7 +76,8 @@ def test_comparison_document(evaluations, tmp_path):
     assert document["schema"] == "fverify.compare/1"
     assert document["a"] == metrics_json(a) and document["b"] == metrics_json(b)
     assert document["accuracy_diff"] == a.accuracy.mean - b.accuracy.mean
-    assert document["mcnemar"] == {"a_only": comparison.a_only, "b_only": comparison.b_only, "p": comparison.p_value}
+    mcnemar = {"a_only": comparison.a_only, "b_only": comparison.b_only, "p": comparison.p_value}
+    assert document["mcnemar"] == mcnemar
     low, high = document["bootstrap_ci95"]
     assert low <= document["accuracy_diff"] <= high
     assert document["bootstrap"]["resamples"] == 500 and document["bootstrap"]["seed"] == 0

@@ -23,11 +23,14 @@ class BenchTarget:
     run: Callable[[argparse.Namespace], str]
 
 
-def _pair_count(text: str) -> int:
-    count = int(text)
-    if count < 20:
-        raise argparse.ArgumentTypeError("at least 20 pairs (10 folds, both classes in each)")
-    return count
+def _at_least(minimum: int, why: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"at least {minimum} ({why})")
+        return value
+
+    return parse
 
 
 def _eval_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,13 +38,18 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument(
         "--pairs",
-        type=_pair_count,
+        type=_at_least(20, "10 folds, both classes in each"),
         nargs="+",
         default=list(DEFAULT_SIZES),
         metavar="N",
         help=f"workload sizes in pairs (default: {' '.join(map(str, DEFAULT_SIZES))})",
     )
-    parser.add_argument("--repeats", type=int, default=3, help="runs of fverify's searches; best time kept (default: 3)")
+    parser.add_argument(
+        "--repeats",
+        type=_at_least(1, "one timed run"),
+        default=3,
+        help="runs of fverify's searches; best time kept (default: 3)",
+    )
     add_seed(parser)
 
 

@@ -69,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         write_json(
             args.json,
-            comparison_result(evaluation, evaluation_b, comparison, a_source=str(table.path), b_source=str(table_b.path)),
+            comparison_result(
+                evaluation, evaluation_b, comparison, a_source=str(table.path), b_source=str(table_b.path)
+            ),
         )
         print(f"wrote {args.json}")
     return 0
@@ -93,10 +95,13 @@ def summary(table: ScoreTable, evaluation: Evaluation) -> str:
     for fold, (threshold, train, test) in enumerate(
         zip(search.thresholds, search.train_accuracy, search.test_accuracy)
     ):
-        lines.append(f"  {fold + table.fold_base:>4}  {threshold:>12.6g}  {_percent(train):>9}  {_percent(test):>9}")
+        lines.append(
+            f"  {fold + table.fold_base:>4}  {threshold:>12.6g}  {_percent(train):>9}  {_percent(test):>9}"
+        )
     lines += [
         f"AUC       {evaluation.auc:.6f}  (pooled ROC of all pairs)",
-        f"EER       {_percent(evaluation.eer.rate)} at score threshold {evaluation.eer.threshold:.6g} (interpolated)",
+        f"EER       {_percent(evaluation.eer.rate)} at score threshold "
+        f"{evaluation.eer.threshold:.6g} (interpolated)",
     ]
     for target, point in evaluation.tar_at_far.items():
         value = (

@@ -90,7 +90,8 @@ def exact_kfold(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray) -> Fo
         train_correct = positives - held_out_positives + train_margin
         train_accuracy[fold] = train_correct / (len(scores) - len(held_out))
         # Held-out pairs above the threshold are called same: those from this rank on.
-        called_same_from = np.searchsorted(held_out, np.searchsorted(sorted_scores, thresholds[fold], side="right"))
+        first_above = np.searchsorted(sorted_scores, thresholds[fold], side="right")
+        called_same_from = np.searchsorted(held_out, first_above)
         test_accuracy[fold] = (held_out_positives + held_out_margin[called_same_from]) / len(held_out)
     return FoldThresholds(
         "exact", EXACT_RULE, thresholds, train_accuracy, test_accuracy, scores > thresholds[folds]

@@ -32,7 +32,8 @@ def test_evaluation_gathers_each_metric_from_its_module(lfw_like, method):
 
 def test_exact_is_the_default_method(lfw_like):
     scores, labels, folds = lfw_like
-    assert np.array_equal(evaluate(scores, labels, folds).search.thresholds, exact_kfold(scores, labels, folds).thresholds)
+    default = evaluate(scores, labels, folds).search.thresholds
+    assert np.array_equal(default, exact_kfold(scores, labels, folds).thresholds)
 
 
 def test_one_fold_is_refused():

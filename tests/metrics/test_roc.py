@@ -133,5 +133,7 @@ def test_fold_averaged_roc_is_the_mean_and_std_of_the_folds():
     scores = np.where(labels, 0.4, 0.0) + 0.3 * rng.standard_normal(120)
     grid = np.linspace(0, 1, 11)
     mean, std = fold_averaged_roc(scores, labels, folds, grid)
-    per_fold = np.array([vertical_average(roc_curve(scores[folds == f], labels[folds == f]), grid) for f in range(3)])
+    per_fold = np.array(
+        [vertical_average(roc_curve(scores[folds == f], labels[folds == f]), grid) for f in range(3)]
+    )
     assert np.allclose(mean, per_fold.mean(axis=0)) and np.allclose(std, per_fold.std(axis=0))

@@ -57,7 +57,9 @@ def check_against_brute_force(scores, labels, folds):
 def kfold_data(draw, max_pairs=40):
     k = draw(st.integers(2, 5))
     n = draw(st.integers(k, max_pairs))
-    folds = np.array(draw(st.permutations(list(range(k)) + draw(st.lists(st.integers(0, k - 1), min_size=n - k, max_size=n - k)))))
+    # every fold id appears at least once
+    extra = draw(st.lists(st.integers(0, k - 1), min_size=n - k, max_size=n - k))
+    folds = np.array(draw(st.permutations(list(range(k)) + extra)))
     labels = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
     kind = draw(st.sampled_from(["ties", "floats", "equal"]))
     if kind == "ties":
@@ -137,13 +139,21 @@ def cosine_data(draw_seed, n, k, *, on_grid=False, ties=False):
 
 @pytest.mark.parametrize(
     "seed, n, k, on_grid, ties",
-    [(0, 600, 10, False, False), (1, 6000, 10, False, False), (2, 300, 3, True, False), (3, 200, 4, False, True), (4, 20, 10, False, False)],
+    [
+        (0, 600, 10, False, False),
+        (1, 6000, 10, False, False),
+        (2, 300, 3, True, False),
+        (3, 200, 4, False, True),
+        (4, 20, 10, False, False),
+    ],
 )
 def test_grid_is_bit_identical_to_the_insightface_loop(seed, n, k, on_grid, ties):
     scores, labels, folds = cosine_data(seed, n, k, on_grid=on_grid, ties=ties)
     result = grid_kfold(scores, labels, folds)
     for slice_per_threshold in (True, False):
-        thresholds, train, test = insightface_grid_loop(scores, labels, folds, slice_per_threshold=slice_per_threshold)
+        thresholds, train, test = insightface_grid_loop(
+            scores, labels, folds, slice_per_threshold=slice_per_threshold
+        )
         assert np.array_equal(result.thresholds, thresholds)
         assert np.array_equal(result.train_accuracy, train)
         assert np.array_equal(result.test_accuracy, test)
