@@ -11,9 +11,10 @@ import numpy as np
 
 from fverify.bench.insightface_loop import insightface_grid_loop
 from fverify.bench.workload import lfw_shaped_pairs, synthetic_scores
-from fverify.metrics.threshold import exact_kfold, grid_kfold
+from fverify.metrics.threshold import FoldThresholds, exact_kfold, grid_kfold
 
 DEFAULT_SIZES = (6_000, 1_000_000)
+Results = tuple[np.ndarray, np.ndarray, np.ndarray]  # per-fold thresholds, train and test accuracy
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Timed:
     test_accuracy: np.ndarray
 
 
-def best_time(run: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]], repeats: int) -> Timed:
+def best_time(run: Callable[[], Results], repeats: int) -> Timed:
     """Best of ``repeats`` wall-clock runs (the least disturbed by other load)."""
     seconds = []
     for _ in range(repeats):
@@ -36,8 +37,13 @@ def best_time(run: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]], repe
     return Timed(min(seconds), *result)
 
 
-def _search(method: Callable, scores: np.ndarray, labels: np.ndarray, folds: np.ndarray):
-    def run():
+def _search(
+    method: Callable[[np.ndarray, np.ndarray, np.ndarray], FoldThresholds],
+    scores: np.ndarray,
+    labels: np.ndarray,
+    folds: np.ndarray,
+) -> Callable[[], Results]:
+    def run() -> Results:
         result = method(scores, labels, folds)
         return result.thresholds, result.train_accuracy, result.test_accuracy
 
