@@ -26,8 +26,8 @@ def place_threshold(lower: np.ndarray | float, upper: np.ndarray | float) -> np.
     Between two scores ``t`` is their midpoint, computed as ``lower/2 + upper/2`` so that it
     cannot overflow, or ``lower`` itself when rounding puts the midpoint outside
     ``[lower, upper)``. With nothing called same, ``t = lower`` (no score is above it); with
-    nothing called different, ``t`` is the largest float below ``upper``. Finite scores always
-    give a finite ``t``.
+    nothing called different, ``t`` is the largest float below ``upper``. Finite scores give a
+    finite ``t``, except that nothing lies below the lowest float (-1.8e308) itself.
     """
     lower, upper = np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
     middle = 0.5 * lower + 0.5 * upper
