@@ -3,31 +3,37 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from fverify import __version__
 from fverify.errors import FverifyError
 
-# Each subcommand module exposes ``register(subparsers)``, which adds its parser and sets
-# ``func(args) -> int`` as the parser default. Order here is the order of ``--help``.
-COMMANDS: tuple[str, ...] = ("lfw", "ytf", "bin", "pairs", "synth")
+# Each command is the module fverify/cli/<command>.py, exposing ``register(subparsers)``, which
+# adds the parser of that command and sets ``func(args) -> int`` as its default. Order here is
+# the order of ``--help``.
+COMMANDS: tuple[str, ...] = ("evaluate", "lfw", "ytf", "bin", "pairs", "synth", "bench")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fverify",
         description="Face verification on official protocols, with numbers you can trust.",
     )
     parser.add_argument("--version", action="version", version=f"fverify {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in commands:
         importlib.import_module(f"fverify.cli.{name}").register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Import only the command being run (all of them for --help): a command's start-up then
+    # never pays for another's imports (`fverify evaluate` must not load torch or OpenCV).
+    chosen = [argv[0]] if argv and argv[0] in COMMANDS else COMMANDS
+    parser = build_parser(chosen)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -40,6 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"fverify {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`fverify ... | head`): stop quietly, as other Unix tools do, and
+        # point stdout at devnull so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -6,21 +6,31 @@ error messages and has a stable identity for embedding caches.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
-import cv2
 import numpy as np
 
 from fverify.errors import FverifyError
 
-# Decoding threads inside OpenCV fight the DataLoader's worker processes for the same cores.
-cv2.setNumThreads(1)
+
+@functools.cache
+def _cv2() -> ModuleType:
+    """OpenCV, imported on first use: commands that never touch an image (``fverify evaluate``)
+    should not pay its import time."""
+    import cv2
+
+    # Decoding threads inside OpenCV fight the DataLoader's worker processes for the same cores.
+    cv2.setNumThreads(1)
+    return cv2
 
 
 def decode_image(data: bytes, where: str) -> np.ndarray:
     """JPEG/PNG/... bytes -> ``(H, W, 3)`` uint8 RGB; grey images are expanded to three channels."""
+    cv2 = _cv2()
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise FverifyError(
@@ -100,6 +110,7 @@ def _sha256_lines(lines: Sequence[str]) -> str:
 def encode_image(image: np.ndarray, image_format: str = "jpg", jpeg_quality: int = 95) -> bytes:
     """``(H, W, 3)`` uint8 RGB -> encoded bytes (``"jpg"`` or ``"png"``), the inverse of
     :func:`decode_image`."""
+    cv2 = _cv2()
     params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if image_format in ("jpg", "jpeg") else []
     ok, encoded = cv2.imencode(f".{image_format}", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), params)
     if not ok:

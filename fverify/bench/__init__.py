@@ -1,0 +1,1 @@
+"""Benchmarks behind ``fverify bench``: each measures fverify against a baseline in the same run."""
