@@ -1,4 +1,5 @@
 import json
+import os
 
 import pytest
 
@@ -51,3 +52,15 @@ def test_atomic_directory_appears_whole_or_not_at_all(tmp_path):
     with atomic_directory(tmp_path / "empty") as staging:
         (staging / "g").write_text("z")
     assert (tmp_path / "empty" / "g").read_text() == "z"
+
+
+def test_written_files_and_folders_get_the_usual_permissions(tmp_path):
+    old = os.umask(0o027)
+    try:
+        write_json(tmp_path / "a.json", {})
+        with atomic_directory(tmp_path / "tree") as staging:
+            (staging / "x").write_text("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "tree").stat().st_mode & 0o777 == 0o750

@@ -1,5 +1,5 @@
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from fverify.metrics.cuts import cut_threshold, place_threshold, realisable_cuts
@@ -7,7 +7,6 @@ from fverify.metrics.cuts import cut_threshold, place_threshold, realisable_cuts
 finite = st.floats(allow_nan=False, allow_infinity=False)
 
 
-@settings(derandomize=True)
 @given(finite, finite)
 def test_threshold_lies_in_the_gap_for_any_two_floats(a, b):
     lower, upper = min(a, b), max(a, b)
@@ -17,7 +16,6 @@ def test_threshold_lies_in_the_gap_for_any_two_floats(a, b):
     assert lower <= t < upper
 
 
-@settings(derandomize=True)
 @given(finite)
 def test_threshold_between_adjacent_floats(a):
     if a == np.finfo(np.float64).max:
@@ -34,7 +32,6 @@ def test_midpoint_inside_and_no_overflow_at_the_float_limits():
     assert np.isfinite(place_threshold(big / 2, big))
 
 
-@settings(derandomize=True)
 @given(finite)
 def test_end_rules(score):
     if score > -np.finfo(np.float64).max:  # the lowest float has no finite float below it

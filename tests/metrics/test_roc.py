@@ -31,7 +31,7 @@ def brute_force_operating_points(scores, labels):
     return points
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=200)
 @given(scored_pairs())
 def test_roc_points_and_auc_match_scikit_learn(data):
     scores, labels = data
@@ -56,7 +56,7 @@ def brute_force_eer(scores, labels):
     raise AssertionError("no crossing")
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=200)
 @given(scored_pairs())
 def test_eer_matches_brute_force(data):
     scores, labels = data
@@ -78,7 +78,7 @@ def test_eer_by_hand():
     assert eer(roc_curve(scores, labels)).rate == pytest.approx(brute_force_eer(scores, labels)[0])
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=200)
 @given(scored_pairs(), st.sampled_from([0.5, 0.25, 0.1, 0.05, 1e-2]))
 def test_tar_at_far_matches_brute_force(data, far):
     scores, labels = data
@@ -115,7 +115,7 @@ def brute_force_tpr_at(fpr_points, tpr_points, f):
     raise AssertionError
 
 
-@settings(max_examples=100, deadline=None, derandomize=True)
+@settings(max_examples=100)
 @given(scored_pairs())
 def test_vertical_average_interpolates_along_the_curve(data):
     roc = roc_curve(*data)

@@ -71,7 +71,7 @@ def kfold_data(draw, max_pairs=40):
     return scores, labels, folds
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=300)
 @given(kfold_data())
 def test_exact_search_matches_brute_force(data):
     check_against_brute_force(*data)
@@ -160,7 +160,7 @@ def test_grid_is_bit_identical_to_the_insightface_loop(seed, n, k, on_grid, ties
     assert np.array_equal(result.predicted_same, insightface_distance(scores) < result.thresholds[folds])
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@settings(max_examples=60)
 @given(kfold_data(max_pairs=30))
 def test_grid_matches_loop_and_exact_never_trains_worse(data):
     scores, labels, folds = data
