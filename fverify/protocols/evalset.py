@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -95,3 +96,15 @@ def missing_error(groups: list[tuple[str, list[str]]], where: str, fix: str) -> 
 
 
 EXAMPLES = 10  # how many missing files an error lists by name
+
+
+def image_files_evalset(protocol: Protocol, root: Path, *, fix: str,
+                        warnings: tuple[str, ...] = ()) -> EvalSet:
+    """The EvalSet of an image protocol whose items are files under ``root``, after checking
+    that every one exists (else one error listing the missing, with ``fix`` as the advice)."""
+    images = ImageFiles(root, protocol.items)
+    missing = images.missing()
+    if missing:
+        raise missing_error([(f"{len(missing)} of {len(images)} images are missing", missing)],
+                            str(root), fix=f"{fix}; fverify never drops pairs")
+    return EvalSet(protocol, images, None, str(root), warnings)

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fverify.data.images import ImageFiles
 from fverify.errors import FverifyError, at
-from fverify.protocols.evalset import EvalSet, missing_error
+from fverify.protocols.evalset import EvalSet, image_files_evalset
 from fverify.protocols.official import differs_from_official, md5_of, official_path
 from fverify.protocols.protocol import Protocol
 
@@ -103,13 +102,9 @@ def load_lfw(data: str | Path, pairs: Sequence[str | Path] | None = None,
     root = Path(data)
     extension = detect_extension(root, [image_path(*pair[0], "") for pair in lines.images])
     protocol = to_protocol(lines, PROTOCOL_NAMES[view], extension)
-    images = ImageFiles(root, protocol.items)
-    missing = images.missing()
-    if missing:
-        raise missing_error([(f"{len(missing)} of {len(images)} images are missing", missing)],
-                            str(root), fix="restore the missing files or point --data at a complete copy; "
-                            "fverify never drops pairs")
-    return EvalSet(protocol, images, None, str(root), tuple(warnings))
+    return image_files_evalset(
+        protocol, root, warnings=tuple(warnings),
+        fix="restore the missing files or point --data at a complete copy")
 
 
 def detect_extension(root: Path, stems: Sequence[str]) -> str:

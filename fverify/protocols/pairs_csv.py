@@ -13,9 +13,8 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from fverify.data.images import ImageFiles
 from fverify.errors import FverifyError, at
-from fverify.protocols.evalset import EvalSet, missing_error
+from fverify.protocols.evalset import EvalSet, image_files_evalset
 from fverify.protocols.folds import stratified_folds
 from fverify.protocols.official import md5_of
 from fverify.protocols.protocol import Protocol
@@ -80,10 +79,5 @@ def load_pairs(data: str | Path, pairs_csv: str | Path) -> EvalSet:
     if not root.is_dir():
         raise FverifyError("image folder does not exist", where=str(root),
                            fix="pass --data the folder the CSV's paths are relative to")
-    images = ImageFiles(root, protocol.items)
-    missing = images.missing()
-    if missing:
-        raise missing_error([(f"{len(missing)} of {len(images)} images are missing", missing)],
-                            str(root), fix="restore the files or fix the paths in the CSV; "
-                            "fverify never drops pairs")
-    return EvalSet(protocol, images, None, str(root))
+    return image_files_evalset(protocol, root,
+                               fix="restore the files or fix the paths in the CSV")
