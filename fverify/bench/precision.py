@@ -1,10 +1,10 @@
-"""Does bf16 autocast keep the verification decisions of float32? (The proof behind the CPU
-``--dtype auto`` default.)
+"""``fverify bench precision``: does a low-precision dtype (bf16 autocast on CPU, fp16 AMP
+on CUDA) keep the verification decisions of float32? The proof behind ``--dtype auto``.
 
 On a synthetic pair set (:mod:`fverify.bench.faces`) an iresnet18 with random weights and
 batch-norm statistics calibrated on the same images (so every layer sees normalised
-activations, as in a trained network) embeds every image in float32 and in bf16 (flip
-``sum``). Each dtype is then evaluated as LFW is: 10 folds, each fold decided at the
+activations, as in a trained network) embeds every image in float32 and in the dtype under
+test (flip ``sum``). Each dtype is then evaluated as LFW is: 10 folds, each fold decided at the
 accuracy-maximising threshold of the other nine. Pass: at least 99.9% of pairs get the same
 decision and the right decisions differ by at most one pair (issue 4). The model is
 untrained: this tests the arithmetic, on a score distribution less separated (more pairs
@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from fverify.bench.faces import write_identities
-from fverify.data.images import ImageFiles
 
 MIN_AGREEMENT = 0.999  # fraction of pairs with equal decisions
 MAX_ACCURACY_GAP_PAIRS = 1
@@ -92,71 +91,70 @@ def fold_decisions(scores: np.ndarray, pairs: PairSet) -> np.ndarray:
     return decisions
 
 
-def calibrate_batch_norm(backbone: Any, images: ImageFiles, count: int, batch_size: int = 32) -> None:
-    """Set every BatchNorm's running statistics to the average over ``count`` images."""
-    import torch
-
-    from fverify.models.embedder import normalise_faces
-    from fverify.models.preprocessing import Preprocessing
-
-    contract = Preprocessing()
-    mean = torch.tensor(contract.mean).view(1, 3, 1, 1)
-    std = torch.tensor(contract.std).view(1, 3, 1, 1)
-    for module in backbone.modules():
-        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-            module.reset_running_stats()
-            module.momentum = None  # cumulative average over the calibration batches
-    backbone.train()
-    with torch.no_grad():
-        for start in range(0, count, batch_size):
-            faces = np.stack([images[i] for i in range(start, min(start + batch_size, count))])
-            backbone(normalise_faces(torch.from_numpy(faces), contract.color, mean, std))
-    backbone.eval()
-
-
-def measure(root: Path, arch: str = "iresnet18", identities: int = 300, images_per_identity: int = 10,
-            n_pairs: int = 6000, batch_size: int = 64, seed: int = 0, progress: bool = True) -> dict[str, Any]:
-    """Run the comparison with images written under ``root``; returns the figures (fractions)."""
-    import torch
-
+def measure(root: Path, dtype: str = "bfloat16", device: str = "cpu", arch: str = "iresnet18",
+            identities: int = 300, images_per_identity: int = 10, n_pairs: int = 6000, batch_size: int = 64,
+            seed: int = 0, progress: bool = True) -> dict[str, Any]:
+    """Compare float32 with ``dtype`` on ``device``, images written under ``root``; returns
+    the figures (rates as fractions, counts as pairs)."""
+    from fverify.bench.random_backbone import calibrated_random_backbone
     from fverify.embedding.extract import extract_embeddings
     from fverify.models.embedder import ModelSource, TorchEmbedder
     from fverify.models.preprocessing import Preprocessing
-    from fverify.models.registry import backbone_spec
 
     images, labels = write_identities(root, identities, images_per_identity, seed=seed)
     pairs = make_pairs(labels, n_pairs, seed=seed)
-    torch.manual_seed(seed)
-    backbone = backbone_spec(arch).build()
-    calibrate_batch_norm(backbone, images, min(len(images), 256))
+    backbone = calibrated_random_backbone(arch, images, seed=seed)
     source = ModelSource("state-dict", Path(f"<random {arch}, seed {seed}>"), "none")
-    figures: dict[str, Any] = {"arch": arch, "images": len(images), "pairs": len(pairs.same), "flip": "sum"}
+    figures: dict[str, Any] = {"arch": arch, "device": device, "dtype": dtype, "images": len(images),
+                               "pairs": len(pairs.same), "flip": "sum", "seed": seed}
+    decisions, right = {}, {}
     scores = {}
-    for dtype in ("float32", "bfloat16"):
-        embedder = TorchEmbedder(backbone, Preprocessing(), source, arch=arch, device="cpu", dtype=dtype)
+    for name in ("float32", dtype):
+        embedder = TorchEmbedder(backbone, Preprocessing(), source, arch=arch, device=device, dtype=name)
         extraction = extract_embeddings(images, embedder, flip="sum", batch_size=batch_size, progress=progress)
-        scores[dtype] = cosine_scores(extraction.embeddings, pairs)
-        figures[f"seconds_{dtype}"] = extraction.seconds
-    decisions = {dtype: fold_decisions(dtype_scores, pairs) for dtype, dtype_scores in scores.items()}
-    right_fp32, right_bf16 = ((decisions[d] == pairs.same).sum() for d in ("float32", "bfloat16"))
-    same_decision = decisions["float32"] == decisions["bfloat16"]
+        scores[name] = cosine_scores(extraction.embeddings, pairs)
+        decisions[name] = fold_decisions(scores[name], pairs)
+        right[name] = int((decisions[name] == pairs.same).sum())
+        figures[f"seconds_{name}"] = extraction.seconds
+    same_decision = decisions["float32"] == decisions[dtype]
     figures.update({
         "agreement": float(same_decision.mean()),
         "changed_decisions": int((~same_decision).sum()),
-        "accuracy_float32": float(right_fp32 / len(pairs.same)),
-        "accuracy_bfloat16": float(right_bf16 / len(pairs.same)),
-        "accuracy_gap_pairs": int(abs(right_fp32 - right_bf16)),
-        "max_score_change": float(np.abs(scores["float32"] - scores["bfloat16"]).max()),
+        "accuracy_float32": right["float32"] / len(pairs.same),
+        f"accuracy_{dtype}": right[dtype] / len(pairs.same),
+        "accuracy_gap_pairs": abs(right["float32"] - right[dtype]),
+        "max_score_change": float(np.abs(scores["float32"] - scores[dtype]).max()),
+        "median_score_change": float(np.median(np.abs(scores["float32"] - scores[dtype]))),
     })
-    figures["passed"] = figures["agreement"] >= MIN_AGREEMENT and figures["accuracy_gap_pairs"] <= MAX_ACCURACY_GAP_PAIRS
+    figures["passed"] = bool(figures["agreement"] >= MIN_AGREEMENT
+                             and figures["accuracy_gap_pairs"] <= MAX_ACCURACY_GAP_PAIRS)
     return figures
 
 
-def run(identities: int, images_per_identity: int, n_pairs: int, arch: str, seed: int,
-        progress: bool) -> dict[str, Any]:
+def run(dtype: str = "bfloat16", device: str = "cpu", arch: str = "iresnet18", identities: int = 300,
+        images_per_identity: int = 10, n_pairs: int = 6000, seed: int = 0, progress: bool = True) -> dict[str, Any]:
     """:func:`measure` in a temporary folder that is removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="fverify-bench-bf16-") as folder:
+    with tempfile.TemporaryDirectory(prefix="fverify-bench-precision-") as folder:
         started = time.perf_counter()
-        figures = measure(Path(folder), arch, identities, images_per_identity, n_pairs, seed=seed, progress=progress)
+        figures = measure(Path(folder), dtype, device, arch, identities, images_per_identity, n_pairs,
+                          seed=seed, progress=progress)
         figures["seconds_total"] = time.perf_counter() - started
     return figures
+
+
+def summary(figures: dict[str, Any]) -> str:
+    """Human-readable lines for the CLI."""
+    dtype = figures["dtype"]
+    verdict = "PASS" if figures["passed"] else "FAIL"
+    return "\n".join([
+        f"{figures['arch']} (random weights, calibrated BN) on {figures['device']}, flip {figures['flip']}, "
+        f"{figures['images']} synthetic images, {figures['pairs']} pairs in 10 folds",
+        f"  same decisions     {figures['agreement']:.4%} ({figures['changed_decisions']} changed; "
+        f"need >= {MIN_AGREEMENT:.1%})",
+        f"  accuracy float32   {figures['accuracy_float32']:.4%}",
+        f"  accuracy {dtype:<9} {figures[f'accuracy_{dtype}']:.4%} ({figures['accuracy_gap_pairs']} pairs apart; "
+        f"need <= {MAX_ACCURACY_GAP_PAIRS})",
+        f"  score change       median {figures['median_score_change']:.2e}, max {figures['max_score_change']:.2e}",
+        f"  verdict            {verdict}: {dtype} {'may' if figures['passed'] else 'may not'} be a default "
+        f"on this kind of device",
+    ])

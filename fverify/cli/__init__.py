@@ -11,7 +11,7 @@ from fverify.errors import FverifyError
 
 # Each subcommand module exposes ``register(subparsers)``, which adds its parser and sets
 # ``func(args) -> int`` as the parser default. Order here is the order of ``--help``.
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = ("bench",)
 
 
 def build_parser() -> argparse.ArgumentParser:
