@@ -64,12 +64,11 @@ def extract_embeddings(images: Sequence, embedder: Embedder, *, flip: str = "sum
     embeddings = gather_rows(local, len(unique)) if world > 1 else local
     embeddings = embeddings[inverse] if len(unique) < len(images) else embeddings
 
-    cache_file = None
-    if key is not None and record is not None:
-        cache_file = cache.path(key)
-        if rank == 0:
-            cache.save(key, embeddings, record)
-    return Extraction(embeddings, False, time.perf_counter() - start, cache_file)
+    if cache is None or key is None or record is None:
+        return Extraction(embeddings, False, time.perf_counter() - start, None)
+    if rank == 0:
+        cache.save(key, embeddings, record)
+    return Extraction(embeddings, False, time.perf_counter() - start, cache.path(key))
 
 
 def unique_images(images: Sequence) -> tuple[np.ndarray, np.ndarray]:

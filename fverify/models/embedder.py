@@ -79,9 +79,8 @@ class TorchEmbedder(Embedder):
         self.source = source
         self.arch = arch
         self.embedding_dim = embedding_dim
-        module = module.eval()
-        if not isinstance(module, torch.jit.ScriptModule):
-            module = fold_batch_norms(module)
+        # An eager backbone is copied (folded), so a caller's training model keeps its mode.
+        module = module.eval() if isinstance(module, torch.jit.ScriptModule) else fold_batch_norms(module)
         self.module = module.to(self.device, memory_format=torch.channels_last)
         self._mean = torch.tensor(preprocessing.mean, device=self.device).view(1, 3, 1, 1)
         self._std = torch.tensor(preprocessing.std, device=self.device).view(1, 3, 1, 1)

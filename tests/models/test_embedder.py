@@ -76,6 +76,12 @@ def test_torch_embedder_equals_the_eager_model(trained_looking_backbone, faces, 
     assert "path" not in embedder.cache_identity() and embedder.cache_identity()["device"] == "cpu"
 
 
+def test_wrapping_a_training_model_leaves_it_training(faces):
+    backbone = mobilefacenet(16).train()
+    TorchEmbedder(backbone, Preprocessing(), ModelSource("state-dict", Path("w.pt"), "0"), device="cpu").embed(faces)
+    assert backbone.training
+
+
 def test_bfloat16_embeddings_stay_close_to_float32(trained_looking_backbone, faces):
     source = ModelSource("state-dict", Path("w.pt"), "0")
     fp32 = TorchEmbedder(trained_looking_backbone, Preprocessing(), source, device="cpu", dtype="float32")
