@@ -6,6 +6,7 @@ import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -50,8 +51,10 @@ def _search(
     return run
 
 
-def bench_eval(sizes: Sequence[int] = DEFAULT_SIZES, *, seed: int = 0, repeats: int = 3) -> str:
-    """Time the searches on LFW-shaped synthetic scores of each size; return the report.
+def bench_eval(sizes: Sequence[int] = DEFAULT_SIZES, *, seed: int = 0,
+               repeats: int = 3) -> tuple[str, dict[str, Any]]:
+    """Time the searches on LFW-shaped synthetic scores of each size; return the report and
+    its figures (seconds; accuracies as fractions, averaged over folds).
 
     Baselines: insightface's loop as its evaluator writes it (training set sliced out per
     threshold) and the same loop slicing once per fold; each runs once per size (they are the
@@ -69,6 +72,7 @@ def bench_eval(sizes: Sequence[int] = DEFAULT_SIZES, *, seed: int = 0, repeats: 
         "",
         f"{'pairs':>10}  {'method':<40}{'time (s)':>10}  {'train acc':>10}  {'test acc':>10}",
     ]
+    figures: dict[str, Any] = {"seed": seed, "repeats": repeats, "load_average_1min": load, "sizes": []}
     for size in sizes:
         labels, folds = lfw_shaped_pairs(size)
         scores = synthetic_scores(labels, model_seed=seed + 1, pair_seed=seed)
@@ -93,6 +97,17 @@ def bench_eval(sizes: Sequence[int] = DEFAULT_SIZES, *, seed: int = 0, repeats: 
             for field in ("thresholds", "train_accuracy", "test_accuracy")
         )
         never_worse = bool(np.all(exact.train_accuracy >= loop.train_accuracy))
+        figures["sizes"].append({
+            "pairs": size,
+            "methods": {name: {"seconds": timed.seconds,
+                               "train_accuracy": float(timed.train_accuracy.mean()),
+                               "test_accuracy": float(timed.test_accuracy.mean())}
+                        for name, timed in rows},
+            "exact_speedup_over_loop": loop.seconds / exact.seconds,
+            "exact_speedup_over_lean_loop": lean_loop.seconds / exact.seconds,
+            "grid_identical_to_loop": identical,
+            "exact_train_accuracy_never_below_grid": never_worse,
+        })
         lines += [
             f"{'':>10}  speed-up of exact: {loop.seconds / exact.seconds:,.0f}x over the loop as written, "
             f"{lean_loop.seconds / exact.seconds:,.0f}x over the lean loop "
@@ -101,4 +116,4 @@ def bench_eval(sizes: Sequence[int] = DEFAULT_SIZES, *, seed: int = 0, repeats: 
             f"exact training accuracy >= grid in every fold: {'yes' if never_worse else 'NO'}",
             "",
         ]
-    return "\n".join(lines)
+    return "\n".join(lines), figures

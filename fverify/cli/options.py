@@ -8,8 +8,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fverify.embedding.flip import FLIP_MODES
+from fverify.models.dtype import DTYPE_NAMES
+from fverify.models.preprocessing import COLOR_ORDERS, parse_channels, parse_input_size
+from fverify.models.registry import BACKBONES
+
 THRESHOLD_METHODS = ("exact", "grid")
-FLIP_MODES = ("sum", "concat", "none")
 
 
 def add_threshold(parser: argparse.ArgumentParser) -> None:
@@ -62,3 +66,36 @@ def add_embedding(parser: argparse.ArgumentParser) -> None:
 
 def add_seed(parser: argparse.ArgumentParser, default: int = 0) -> None:
     parser.add_argument("--seed", type=int, default=default, help=f"random seed (default: {default})")
+
+
+def add_model_format(parser: argparse.ArgumentParser) -> None:
+    """Architecture and preprocessing for model files that do not carry them (a bare state
+    dict, TorchScript, ONNX); given for an fverify checkpoint, they override its contract."""
+    group = parser.add_argument_group("model format (for files without an fverify contract)")
+    group.add_argument(
+        "--arch", choices=list(BACKBONES), metavar="ARCH",
+        help="architecture of a bare state dict: " + "; ".join(f"{name} ({spec.summary})" for name, spec in BACKBONES.items()),
+    )
+    group.add_argument("--color", choices=COLOR_ORDERS, help="channel order the model expects (default: RGB)")
+    group.add_argument("--mean", type=parse_channels, metavar="M[,M,M]",
+                       help="pixel mean subtracted, uint8 units, one value or three (default: 127.5)")
+    group.add_argument("--std", type=parse_channels, metavar="S[,S,S]",
+                       help="divisor after the mean, uint8 units (default: 128; insightface models: 127.5)")
+    group.add_argument("--input-size", type=parse_input_size, metavar="H[xW]",
+                       help="aligned face size in pixels (default: 112)")
+
+
+def add_extraction(parser: argparse.ArgumentParser) -> None:
+    """How embeddings are computed and cached, beyond --flip/--batch-size/--device."""
+    parser.add_argument(
+        "--dtype", choices=("auto", *DTYPE_NAMES), default="auto",
+        help="precision of the model: 'auto' = float32 on CPU, float16 autocast (AMP) on CUDA; "
+        "bfloat16 autocast is ~3x faster on CPUs with AVX512-BF16/AMX but changes a few decisions "
+        "(see README) (default: auto; recorded)",
+    )
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="image-decoding processes (default: up to 4, leaving a core to the model)")
+    parser.add_argument("--cache-dir", type=Path, metavar="DIR",
+                        help="embedding cache (default: $FVERIFY_CACHE_DIR, else ~/.cache/fverify/embeddings)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the embedding cache")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")

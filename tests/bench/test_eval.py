@@ -2,7 +2,7 @@ from fverify.bench.eval import bench_eval
 
 
 def test_report_times_every_method_and_states_the_checks():
-    report = bench_eval([600, 2000], repeats=1)
+    report, figures = bench_eval([600, 2000], repeats=1)
     for size in ("600", "2,000"):
         assert f"{size:>10}  insightface loop (slices per threshold)" in report
     for method in ("insightface loop, sliced once per fold", "fverify grid (vectorised)", "fverify exact"):
@@ -10,3 +10,6 @@ def test_report_times_every_method_and_states_the_checks():
     assert report.count("vectorised grid and lean loop identical to the loop: yes") == 2
     assert report.count("exact training accuracy >= grid in every fold: yes") == 2
     assert report.count("speed-up of exact:") == 2 and "load average" in report
+    assert [size["pairs"] for size in figures["sizes"]] == [600, 2000]
+    assert all(size["grid_identical_to_loop"] and size["exact_train_accuracy_never_below_grid"]
+               for size in figures["sizes"])

@@ -1,0 +1,88 @@
+"""Embedding cache: a second evaluation of the same model on the same images does no model work.
+
+One ``<key>.npy`` (float32 ``(n_images, d)``) per key, with a ``<key>.json`` beside it that
+says in words what the key covers. The key is a sha256 over: the model's identity (file
+sha256, format, arch, preprocessing contract, device type, dtype), the image list (its
+identity and, for image files, each file's size and modification time, so re-aligned faces
+written over old ones are not served stale embeddings), the flip mode, and the extraction
+version below. Files are written atomically, so a killed run never leaves half an array.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fverify.atomic import atomic_open, write_json
+from fverify.data.images import ImageFiles
+from fverify.errors import FverifyError
+
+# Bump when extraction changes its numbers (new batching, folding or flip arithmetic).
+EXTRACTION_VERSION = 1
+CACHE_ENV = "FVERIFY_CACHE_DIR"
+
+
+def default_cache_dir() -> Path:
+    """``$FVERIFY_CACHE_DIR``, else ``$XDG_CACHE_HOME/fverify/embeddings``, else
+    ``~/.cache/fverify/embeddings``."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "fverify" / "embeddings"
+
+
+class EmbeddingCache:
+    """Embeddings stored under ``root``, one file per (model, images, settings) key."""
+
+    def __init__(self, root: str | os.PathLike[str]):
+        self.root = Path(root)
+
+    def key(self, images: Sequence, model_identity: dict[str, Any], flip: str) -> tuple[str, dict[str, Any]]:
+        """(hex key, the record it hashes) for embedding ``images`` with a model and flip mode."""
+        record = {
+            "extraction_version": EXTRACTION_VERSION,
+            "model": model_identity,
+            "images": {"count": len(images), "identity": images.identity(), "files": _file_signature(images)},
+            "flip": flip,
+        }
+        return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest(), record
+
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}.npy"
+
+    def load(self, key: str, n_images: int) -> np.ndarray | None:
+        """The cached array, or None when absent or unreadable (then it is recomputed)."""
+        try:
+            embeddings = np.load(self.path(key), allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        if embeddings.ndim != 2 or len(embeddings) != n_images or embeddings.dtype != np.float32:
+            return None
+        return embeddings
+
+    def save(self, key: str, embeddings: np.ndarray, record: dict[str, Any]) -> Path:
+        with atomic_open(self.path(key), "wb") as handle:
+            np.save(handle, embeddings.astype(np.float32, copy=False))
+        write_json(self.root / f"{key}.json", record)
+        return self.path(key)
+
+
+def _file_signature(images: Sequence) -> str | None:
+    """sha256 over each image file's size and modification time (None for in-memory images,
+    whose identity already hashes their bytes)."""
+    if not isinstance(images, ImageFiles):
+        return None
+    digest = hashlib.sha256()
+    for index in range(len(images)):
+        try:
+            stat = os.stat(images.root / images.relative_paths[index])
+        except OSError as error:
+            raise FverifyError(f"cannot read image: {error.strerror}", where=images.describe(index),
+                               fix="check that the file exists and is readable") from None
+        digest.update(f"{stat.st_size} {stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()

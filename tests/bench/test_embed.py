@@ -1,0 +1,45 @@
+import numpy as np
+
+from fverify.bench.embed import flops_per_forward, naive_embeddings, peak_flops_per_second, run, summary
+from fverify.bench.faces import write_identities
+from fverify.models.iresnet import iresnet18
+from fverify.models.preprocessing import Preprocessing
+
+
+def iresnet18_flops():
+    """2 x multiply-adds of every convolution and the FC layer, written out by hand."""
+    total = 2 * 3 * 64 * 9 * 112 * 112  # stem
+    in_channels, size = 64, 112
+    for planes in (64, 128, 256, 512):
+        out = size // 2
+        total += 2 * in_channels * planes * 9 * size * size  # unit 0 conv1, stride 1
+        total += 2 * planes * planes * 9 * out * out  # unit 0 conv2, stride 2
+        total += 2 * in_channels * planes * out * out  # 1x1 downsample, stride 2
+        total += 2 * (2 * planes * planes * 9 * out * out)  # unit 1, two convs
+        in_channels, size = planes, out
+    return total + 2 * 512 * 7 * 7 * 512  # fc
+
+
+def test_flop_count_matches_the_hand_count():
+    assert flops_per_forward(iresnet18().eval(), (112, 112)) == iresnet18_flops()
+
+
+def test_peak_is_a_plausible_positive_rate():
+    assert 1e8 < peak_flops_per_second("float32", repeats=1) < 1e14
+
+
+def test_naive_loop_embeds_face_plus_mirror(tmp_path):
+    images, _ = write_identities(tmp_path, 1, 2)
+    backbone = iresnet18(8).eval()
+    rows = naive_embeddings(backbone, [images.root / p for p in images.relative_paths], Preprocessing())
+    assert rows.shape == (2, 8) and np.isfinite(rows).all()
+
+
+def test_small_run_measures_every_path_and_agrees_with_the_naive_loop():
+    figures = run(images=8, naive_images=2, arch="mobilefacenet", batch_size=4, dtypes=("float32",), rounds=1)
+    entry = figures["pipeline"]["float32"]
+    assert figures["images"] == 8 and figures["naive_images_per_s"] > 0
+    assert entry["images_per_s"] > 0 and entry["compute_bound_images_per_s"] > 0
+    assert np.isclose(entry["speedup_vs_naive"], entry["images_per_s"] / figures["naive_images_per_s"])
+    assert entry["min_cosine_vs_naive"] > 0.9999  # same model, same preprocessing, same flip
+    assert "pipeline float32" in summary(figures)
