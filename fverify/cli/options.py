@@ -41,10 +41,10 @@ def add_data(parser: argparse.ArgumentParser, what: str, required: bool = True) 
     parser.add_argument("--data", type=Path, required=required, metavar="DIR", help=what)
 
 
-def add_model(parser: argparse.ArgumentParser) -> None:
+def add_model(parser: argparse.ArgumentParser, required: bool = True) -> None:
     parser.add_argument(
         "--model",
-        required=True,
+        required=required,
         metavar="MODEL",
         help="fverify checkpoint (.pt), bare state_dict with --arch, TorchScript, ONNX, "
         "or path/to/file.py:function",

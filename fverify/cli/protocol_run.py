@@ -1,18 +1,25 @@
 """What ``fverify lfw|ytf|bin|pairs`` share: build the EvalSet from the arguments (each
-protocol's own ``build_evalset``), print what was found, stop there under ``--validate``.
+protocol's own ``build_evalset``), print what was found, stop there under ``--validate``, else
+run the model on it (:func:`fverify.verification.verify`) and print the numbers.
 
 Each protocol module registers its parser with ``add_run_options`` and
-``set_defaults(func=run, build_evalset=<its builder>)``; the model run path plugs in after
-the check in :func:`run`, so every run validates first.
+``set_defaults(func=run, build_evalset=<its builder>)``; every run validates first.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from pathlib import Path
 
+from fverify.atomic import write_json
+from fverify.cli import options
 from fverify.errors import FverifyError
 from fverify.protocols.aggregation import aggregation_setting
 from fverify.protocols.evalset import EvalSet, counts
+
+
+RUNS_DIR = Path("reports/runs")
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -21,17 +28,74 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         help="check the protocol file(s) and every image/video, print the counts, and exit "
         "(0 when everything is in place, non-zero on any problem); no model needed",
     )
+    options.add_model(parser, required=False)
+    options.add_out(parser, f"{RUNS_DIR}/<protocol>-<model>-<UTC timestamp>/")
+    options.add_threshold(parser)
+    options.add_embedding(parser)
+    options.add_extraction(parser)
+    options.add_json(parser)
+    options.add_model_format(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.validate and getattr(args, "model", None) is None:
+    if not args.validate and args.model is None:
         raise FverifyError(f"a model is needed to run {args.command}",
-                           fix="add --validate to check the data without a model "
-                           "(this version cannot run models yet)")
+                           fix="add --model MODEL, or --validate to check the data without one")
     evalset = args.build_evalset(args)
     setting = aggregation_setting(evalset, **aggregation_options(args))
     print_evalset(evalset, extra={"setting": setting} if setting else None)
+    if args.validate:
+        return 0
+    return run_model(args, evalset)
+
+
+def run_model(args: argparse.Namespace, evalset: EvalSet) -> int:
+    """Load the model, run the verification, print the summary and where the files went."""
+    from fverify.embedding.cache import EmbeddingCache, default_cache_dir
+    from fverify.embedding.distributed import init_from_torchrun
+    from fverify.models.loading import load_embedder
+    from fverify.models.preprocessing import PreprocessingFlags
+    from fverify.report.text import evaluation_lines
+    from fverify.verification import ExtractionSettings, verify
+
+    init_from_torchrun(args.device)
+    flags = PreprocessingFlags(input_size=args.input_size, color=args.color, mean=args.mean, std=args.std)
+    embedder = load_embedder(args.model, arch=args.arch, flags=flags, device=args.device, dtype=args.dtype)
+    cache = None if args.no_cache else EmbeddingCache(args.cache_dir or default_cache_dir())
+    settings = ExtractionSettings(flip=args.flip, batch_size=args.batch_size, workers=args.workers,
+                                  progress=not args.no_progress, cache=cache)
+    out = args.out or RUNS_DIR / default_run_name(evalset.protocol.name, args.model)
+    done = verify(evalset, embedder, out, threshold=args.threshold, extraction=settings,
+                  aggregation=aggregation_options(args))
+    if done is None:  # a torchrun rank other than 0: it helped embed, rank 0 reports
+        return 0
+    model = done.result["model"]
+    embedding = done.result["embedding"]
+    print(f"model      {model['path']}  (sha256 {model['sha256'] or 'n/a'})")
+    settings = f"flip {embedding['flip']}"
+    if embedding["dtype"]:  # a Python callable runs as it likes: no dtype or device of ours
+        settings += f", {embedding['dtype']} on {embedding['device']}"
+    work = ("from the cache" if embedding["from_cache"]
+            else f"{embedding['images']} images in {done.extraction.seconds:.1f} s")
+    print(f"embedding  {embedding['arch'] or embedding['format']}, {embedding['embedding_dim']}-d, "
+          f"{settings}; {work}")
+    print("\n".join(evaluation_lines(done.evaluation)))
+    for warning in done.warnings[len(evalset.warnings):]:  # the data's own were printed above
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"wrote {done.out}/: result.json, scores.csv, roc.png")
+    if args.json:
+        write_json(args.json, done.result)
+        print(f"wrote {args.json}")
     return 0
+
+
+def default_run_name(protocol: str, model: str) -> str:
+    """``<protocol>-<model>-<UTC time>``, e.g. ``lfw-view2-r18-20261122T153000Z``; the model
+    is its file name without extension (``file-function`` for ``file.py:function``)."""
+    path, _, function = model.partition(".py:")
+    stem = Path(path).stem if function else Path(model).stem
+    name = f"{stem}-{function}" if function else stem
+    return f"{protocol}-{name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
 
 
 def aggregation_options(args: argparse.Namespace) -> dict:

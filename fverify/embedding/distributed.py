@@ -39,3 +39,21 @@ def gather_rows(local: np.ndarray, n_items: int) -> np.ndarray:
     blocks = [torch.empty_like(padded) for _ in range(world)]
     dist.all_gather(blocks, padded)
     return torch.cat(blocks)[:n_items].cpu().numpy()
+
+
+def init_from_torchrun(device: str) -> None:
+    """Join the process group ``torchrun`` describes in the environment (WORLD_SIZE > 1), once:
+    NCCL when this rank runs on a GPU, gloo on CPU. A plain run is left alone."""
+    import os
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return
+    import torch
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        return
+    on_gpu = device != "cpu" and torch.cuda.is_available()
+    if on_gpu:
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    dist.init_process_group(backend="nccl" if on_gpu else "gloo")

@@ -1,0 +1,1 @@
+"""Renderings of computed results (text, plots); nothing here computes a metric."""
