@@ -31,14 +31,13 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from fverify.bench.faces import write_identities
 from fverify.bench.random_backbone import calibrated_random_backbone
 from fverify.data.images import ImageFiles
+from fverify.data.synth import write_lfw_images
 from fverify.embedding.extract import extract_embeddings
 from fverify.models.embedder import ModelSource, TorchEmbedder
 from fverify.models.preprocessing import Preprocessing
 
-IMAGES_PER_IDENTITY = 8
 TARGET_SPEEDUP = 4.0  # issue 4: pipeline >= 4x the naive loop
 TARGET_FRACTION = 0.5  # issue 4: pipeline >= 50% of the compute-bound rate
 
@@ -99,8 +98,7 @@ def run(images: int = 512, naive_images: int = 32, arch: str = "iresnet18", batc
     and for each dtype the smallest cosine between pipeline and naive embeddings (a check
     that both compute the same thing)."""
     with tempfile.TemporaryDirectory(prefix="fverify-bench-embed-") as folder:
-        image_list, _ = write_identities(Path(folder), -(-images // IMAGES_PER_IDENTITY), IMAGES_PER_IDENTITY,
-                                         seed=seed)
+        image_list = write_lfw_images(Path(folder) / "faces", images, seed=seed)
         backbone = calibrated_random_backbone(arch, image_list, seed=seed)
         contract = Preprocessing()
         source = ModelSource("state-dict", Path(f"<random {arch}, seed {seed}>"), "none")

@@ -1,7 +1,7 @@
 import numpy as np
 
 from fverify.bench.embed import flops_per_forward, naive_embeddings, peak_flops_per_second, run, summary
-from fverify.bench.faces import write_identities
+from fverify.data.synth import write_lfw_images
 from fverify.models.iresnet import iresnet18
 from fverify.models.preprocessing import Preprocessing
 
@@ -29,7 +29,7 @@ def test_peak_is_a_plausible_positive_rate():
 
 
 def test_naive_loop_embeds_face_plus_mirror(tmp_path):
-    images, _ = write_identities(tmp_path, 1, 2)
+    images = write_lfw_images(tmp_path / "faces", 2)
     backbone = iresnet18(8).eval()
     rows = naive_embeddings(backbone, [images.root / p for p in images.relative_paths], Preprocessing())
     assert rows.shape == (2, 8) and np.isfinite(rows).all()

@@ -16,11 +16,12 @@ from fverify.data.synth.faces import (
     sample_identity,
     sample_nuisance,
 )
-from fverify.data.synth.lfw import write_lfw
+from fverify.data.synth.lfw import write_lfw, write_lfw_images
 from fverify.data.synth.names import person_names
 from fverify.data.synth.ytf import write_ytf
 
 __all__ = [
     "SIZE", "Identity", "Nuisance", "make_identities", "person_names", "render", "render_dataset",
-    "render_images", "render_video", "sample_identity", "sample_nuisance", "write_lfw", "write_ytf",
+    "render_images", "render_video", "sample_identity", "sample_nuisance", "write_lfw", "write_lfw_images",
+    "write_ytf",
 ]

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from fverify.atomic import atomic_directory
-from fverify.data.images import encode_image
+from fverify.data.images import ImageFiles, encode_image
 from fverify.data.synth.faces import render_images, sample_identity
 from fverify.data.synth.names import person_names
 from fverify.errors import FverifyError
@@ -96,3 +96,16 @@ def _mismatched(rng: np.random.Generator, names: Sequence[str], counts: np.ndarr
         chosen.add((p, int(rng.integers(1, counts[p] + 1)), q, int(rng.integers(1, counts[q] + 1))))
     return [f"{names[p]}\t{a}\t{names[q]}\t{b}"
             for p, a, q, b in sorted(chosen, key=lambda c: (names[c[0]], c[1], names[c[2]], c[3]))]
+
+
+def write_lfw_images(out: str | Path, count: int, *, seed: int = 0) -> ImageFiles:
+    """At least ``count`` synthetic face JPEGs in the LFW tree layout under ``out`` (with a
+    two-fold pairs.txt); returns the first ``count`` of them as an image list, sorted by path.
+    For benchmarks that need face images on disk, not a protocol."""
+    people = -(-count // 3) + 2  # 1..6 images each (3.5 on average), topped up for the pairs
+    write_lfw(out, num_folds=2, pairs_per_fold=1, people_per_fold=people, max_images=6, seed=seed)
+    paths = sorted(p.relative_to(out).as_posix() for p in Path(out).glob("*/*.jpg"))
+    if len(paths) < count:
+        raise FverifyError(f"synthetic LFW made {len(paths)} images, fewer than the {count} asked",
+                           fix="ask for fewer images")
+    return ImageFiles(out, paths[:count])
