@@ -9,17 +9,16 @@ import argparse
 from pathlib import Path
 
 from fverify.embedding.flip import FLIP_MODES
+from fverify.metrics.threshold import THRESHOLD_SEARCHES
 from fverify.models.dtype import DTYPE_NAMES
 from fverify.models.preprocessing import COLOR_ORDERS, parse_channels, parse_input_size
 from fverify.models.registry import BACKBONES
-
-THRESHOLD_METHODS = ("exact", "grid")
 
 
 def add_threshold(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--threshold",
-        choices=THRESHOLD_METHODS,
+        choices=tuple(THRESHOLD_SEARCHES),
         default="exact",
         help="k-fold threshold search: 'exact' (optimal cut, midpoint between adjacent training "
         "scores; default) or 'grid' (insightface's evaluator: squared L2 = 2-2cos on 0..4 step "
