@@ -4,7 +4,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fverify.bench.insightface_loop import insightface_grid_loop
-from fverify.cli.options import THRESHOLD_METHODS
 from fverify.errors import FverifyError
 from fverify.metrics.threshold import (
     INSIGHTFACE_THRESHOLDS,
@@ -177,6 +176,3 @@ def test_grid_refuses_scores_that_are_not_cosines():
     with pytest.raises(FverifyError, match="cosine similarities in \\[-1, 1\\]"):
         grid_kfold(scores * 3, labels, folds)
 
-
-def test_registry_names_are_the_cli_choices():
-    assert tuple(THRESHOLD_SEARCHES) == THRESHOLD_METHODS
