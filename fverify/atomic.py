@@ -23,15 +23,20 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open writes whole files; mode must be 'w' or 'wb', not {mode!r}")
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    if target.is_dir():
+        raise FverifyError("is a folder; a file was expected here", where=str(target),
+                           fix="give a file name, e.g. inside that folder")
+    with _writable(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; give what open() would
     try:
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
+        with _writable(target):
+            os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
@@ -53,11 +58,10 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     ``path`` must not exist yet, or be an empty folder: a tree is never merged into another.
     """
     target = Path(path)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise FverifyError("exists and is not an empty folder; fverify does not merge into it",
-                           where=str(target), fix="choose a new output folder or remove this one")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    check_new_directory(target)
+    with _writable(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700; give what mkdir() would
     try:
         yield staging
@@ -67,6 +71,29 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def check_new_directory(path: str | os.PathLike[str]) -> None:
+    """Refuse ``path`` as the target of :func:`atomic_directory` unless it is absent or an empty
+    folder. Call it before long work whose results go there, to fail before the work."""
+    target = Path(path)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise FverifyError("exists and is not an empty folder; fverify does not merge into it",
+                           where=str(target), fix="choose a new output folder or remove this one")
+    parent = next((p for p in target.parents if p.exists()), Path("."))
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise FverifyError(f"cannot create a folder under {parent}", where=str(target),
+                           fix="choose a writable location")
+
+
+@contextlib.contextmanager
+def _writable(target: Path) -> Iterator[None]:
+    """Turn an OS refusal to create or replace ``target`` into the user-facing error."""
+    try:
+        yield
+    except OSError as error:
+        raise FverifyError(f"cannot write here: {error.strerror or error}", where=str(target),
+                           fix="choose a writable location") from None
 
 
 def _umask() -> int:

@@ -2,7 +2,7 @@
 (``fverify.compare/1``), rendered from the metric objects; key names are DESIGN.md's."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fverify import __version__
@@ -67,6 +67,8 @@ def run_result(
     model_sha256: str | None = None,
     preprocessing: Mapping[str, Any] | None = None,
     embedding: Mapping[str, Any] | None = None,
+    roc_png: str | None = None,
+    warnings: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The RunResult document of DESIGN.md: everything that changes a number, then the numbers.
 
@@ -85,6 +87,8 @@ def run_result(
         "threshold_method": evaluation.search.method,
         "metrics": metrics_json(evaluation),
         "scores_csv": scores_csv,
+        "roc_png": roc_png,
+        "warnings": list(warnings),
         "timings": {name: float(seconds) for name, seconds in timings.items()},
     }
 

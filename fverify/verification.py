@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from fverify.atomic import write_json
+from fverify.atomic import atomic_directory, check_new_directory, write_json
 from fverify.embedding.cache import EmbeddingCache
 from fverify.embedding.distributed import rank_and_world
 from fverify.embedding.extract import Extraction, extract_embeddings
@@ -66,6 +66,8 @@ def verify(evalset: EvalSet, embedder: Embedder, out: str | Path, *, threshold: 
     """
     aggregation = aggregation or {}
     setting = aggregation_setting(evalset, **aggregation)  # refuses bad settings before compute
+    out = Path(out)
+    check_new_directory(out)  # a run never merges into or overwrites another
     started = time.perf_counter()
     extracted = extract_embeddings(evalset.images, embedder, flip=extraction.flip,
                                    batch_size=extraction.batch_size, workers=extraction.workers,
@@ -78,13 +80,6 @@ def verify(evalset: EvalSet, embedder: Embedder, out: str | Path, *, threshold: 
     evaluation = evaluate(scores, protocol.labels, protocol.folds, threshold)
     evaluated = time.perf_counter()
 
-    out = Path(out)
-    items1 = [protocol.items[i] for i in protocol.pairs[:, 0]]
-    items2 = [protocol.items[i] for i in protocol.pairs[:, 1]]
-    write_scores(out / SCORES_CSV, scores=scores, labels=protocol.labels, folds=protocol.folds,
-                 items1=items1, items2=items2)
-    plot_roc(evaluation, out / ROC_PNG,
-             title=f"{protocol.name}: {Path(embedder.describe()['path']).name}")
     warnings = list(evalset.warnings)
     chance = chance_level_warning(evaluation.accuracy.mean, protocol.num_pairs)
     if chance:
@@ -99,6 +94,8 @@ def verify(evalset: EvalSet, embedder: Embedder, out: str | Path, *, threshold: 
         scores_csv=str(out / SCORES_CSV),
         timings={"embed_s": extracted.seconds, "score_and_metrics_s": evaluated - scored,
                  "total_s": time.perf_counter() - started},
+        roc_png=str(out / ROC_PNG),
+        warnings=warnings,
         data_root=evalset.data_root,
         model_path=model["path"],
         model_sha256=model["sha256"],
@@ -116,7 +113,12 @@ def verify(evalset: EvalSet, embedder: Embedder, out: str | Path, *, threshold: 
             **setting,
         },
     )
-    result["warnings"] = warnings
-    result["roc_png"] = str(out / ROC_PNG)
-    write_json(out / RESULT_JSON, result)
+    items1 = [protocol.items[i] for i in protocol.pairs[:, 0]]
+    items2 = [protocol.items[i] for i in protocol.pairs[:, 1]]
+    # The three files appear together or not at all: a killed run leaves no half run folder.
+    with atomic_directory(out) as staging:
+        write_scores(staging / SCORES_CSV, scores=scores, labels=protocol.labels,
+                     folds=protocol.folds, items1=items1, items2=items2)
+        plot_roc(evaluation, staging / ROC_PNG, title=f"{protocol.name}: {Path(model['path']).name}")
+        write_json(staging / RESULT_JSON, result)
     return Verification(evaluation, scores, extracted, result, out, warnings)

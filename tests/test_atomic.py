@@ -5,6 +5,7 @@ import pytest
 
 from fverify.atomic import atomic_directory, atomic_open, write_json
 from fverify.errors import FverifyError
+from fverify.errors import FverifyError
 
 
 def test_atomic_open_replaces_whole_file(tmp_path):
@@ -64,3 +65,18 @@ def test_written_files_and_folders_get_the_usual_permissions(tmp_path):
         os.umask(old)
     assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o640
     assert (tmp_path / "tree").stat().st_mode & 0o777 == 0o750
+
+
+def test_unwritable_targets_are_user_errors_that_leave_nothing(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(FverifyError, match="is a folder"):
+        write_json(tmp_path, {})
+    with pytest.raises(FverifyError, match="cannot write here"):
+        write_json(tmp_path / "afile" / "out.json", {})
+    with pytest.raises(FverifyError, match="choose a writable location"):
+        with atomic_directory(tmp_path / "afile" / "run"):
+            pass
+    with pytest.raises(FverifyError, match="not an empty folder"):
+        with atomic_directory(tmp_path / "afile"):
+            pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]

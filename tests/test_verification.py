@@ -1,6 +1,8 @@
 import numpy as np
+import pytest
 
 from fverify import verification
+from fverify.errors import FverifyError
 from fverify.models.embedder import ModelSource
 from fverify.models.python_model import CallableEmbedder
 from fverify.protocols.lfw import load_lfw
@@ -35,3 +37,17 @@ def test_only_rank_zero_writes_under_torchrun(synth_lfw, tmp_path, monkeypatch):
     evalset = load_lfw(synth_lfw, pairs=[synth_lfw / "pairs.txt"])
     assert verify(evalset, embedder(tmp_path), tmp_path / "run", extraction=QUIET) is None
     assert not (tmp_path / "run").exists()
+
+
+def test_an_existing_run_folder_is_refused_before_any_embedding(synth_lfw, tmp_path):
+    class Refusing(CallableEmbedder):
+        def embed(self, faces):
+            raise AssertionError("the model ran")
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "result.json").write_text("{}")
+    evalset = load_lfw(synth_lfw, pairs=[synth_lfw / "pairs.txt"])
+    model = Refusing(mean_colour, ModelSource("python", tmp_path / "m.py", "0" * 64), "m")
+    with pytest.raises(FverifyError, match="not an empty folder"):
+        verify(evalset, model, tmp_path / "run", extraction=QUIET)
+    assert (tmp_path / "run" / "result.json").read_text() == "{}"

@@ -48,6 +48,9 @@ def extract_embeddings(images: Sequence, embedder: Embedder, *, flip: str = "sum
         raise FverifyError(f"unknown flip mode {flip!r}", fix=f"use one of: {', '.join(FLIP_MODES)}")
     if batch_size < 1:
         raise FverifyError(f"batch size must be at least 1, not {batch_size}", fix="pass --batch-size N >= 1")
+    if workers is not None and workers < 0:
+        raise FverifyError(f"decoding workers must be 0 or more, not {workers}",
+                           fix="pass --workers N >= 0 (0: decode in the main process)")
     start = time.perf_counter()
     identity = embedder.cache_identity() if cache is not None else None
     key = record = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import abc
 import copy
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ import torch
 from torch import nn
 
 from fverify.errors import FverifyError
+from fverify.hashing import file_digest
 from fverify.models.dtype import resolve_dtype
 from fverify.models.preprocessing import Preprocessing
 
@@ -174,9 +174,5 @@ def resolve_device(device: str) -> torch.device:
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hex sha256 of a file's bytes, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """Hex sha256 of a file's bytes: the model hash every result records."""
+    return file_digest(path, "sha256")

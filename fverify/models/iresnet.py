@@ -4,7 +4,7 @@ an output block BN-Dropout-FC-BN that maps the 7x7x512 map to the embedding.
 
 Parameter names and shapes are those of insightface's ``arcface_torch`` backbones, so their
 published ``backbone.pth`` state dicts load as they are. ``iresnet18`` is the ResNet18 of
-the Hard-Mining paper (Yang et al.).
+the Hard-Mining paper (Srivastava, Murali and Dubey, CVIP 2020, arXiv:1908.09747).
 """
 from __future__ import annotations
 

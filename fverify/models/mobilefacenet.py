@@ -10,7 +10,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-INPUT_SIZE = (112, 112)  # (height, width) in pixels; the GDC kernel covers the final 7x7 map
 
 
 class ConvBlock(nn.Module):

@@ -21,7 +21,6 @@ class BackboneSpec:
 
     module: str  # module that defines the constructor, imported on first build
     constructor: str  # function ``(embedding_dim: int) -> nn.Module``
-    input_size: tuple[int, int]  # (height, width) in pixels
     embedding_key: str  # state-dict entry whose first dimension is the embedding size
     summary: str  # size and compute (FLOPs = 2 x multiply-adds per 112x112 image)
 
@@ -31,15 +30,15 @@ class BackboneSpec:
 
 _IRESNET = "fverify.models.iresnet"
 BACKBONES: dict[str, BackboneSpec] = {
-    "iresnet18": BackboneSpec(_IRESNET, "iresnet18", (112, 112), "features.weight",
+    "iresnet18": BackboneSpec(_IRESNET, "iresnet18", "features.weight",
                               "24M parameters, 5.2 GFLOPs; the ResNet18 of the HM paper"),
-    "iresnet34": BackboneSpec(_IRESNET, "iresnet34", (112, 112), "features.weight",
+    "iresnet34": BackboneSpec(_IRESNET, "iresnet34", "features.weight",
                               "34M parameters, 8.9 GFLOPs"),
-    "iresnet50": BackboneSpec(_IRESNET, "iresnet50", (112, 112), "features.weight",
+    "iresnet50": BackboneSpec(_IRESNET, "iresnet50", "features.weight",
                               "44M parameters, 12.6 GFLOPs"),
-    "iresnet100": BackboneSpec(_IRESNET, "iresnet100", (112, 112), "features.weight",
+    "iresnet100": BackboneSpec(_IRESNET, "iresnet100", "features.weight",
                                "65M parameters, 24.2 GFLOPs"),
-    "mobilefacenet": BackboneSpec("fverify.models.mobilefacenet", "mobilefacenet", (112, 112),
+    "mobilefacenet": BackboneSpec("fverify.models.mobilefacenet", "mobilefacenet",
                                   "features.layers.3.weight",
                                   "insightface mbf: 2.1M parameters, 0.9 GFLOPs"),
 }

@@ -1,10 +1,10 @@
 """The official protocol lists shipped with fverify, and checks of user copies against them."""
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from fverify.errors import FverifyError
+from fverify.hashing import file_digest
 
 # A symlink to the top-level protocols/ in a checkout, a real folder in an installed wheel.
 _LISTS = Path(__file__).resolve().parents[1] / "_protocol_lists"
@@ -36,11 +36,8 @@ def official_path(name: str) -> Path:
 
 
 def md5_of(path: str | Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """Hex md5 of a file, the checksum the official lists are published with."""
+    return file_digest(path, "md5")
 
 
 def differs_from_official(path: str | Path, name: str) -> str | None:

@@ -65,3 +65,5 @@ def test_bad_settings_are_errors(images):
         extract_embeddings(images, PixelEmbedder(), flip="both", progress=False)
     with pytest.raises(FverifyError, match="batch size"):
         extract_embeddings(images, PixelEmbedder(), batch_size=0, progress=False)
+    with pytest.raises(FverifyError, match="decoding workers must be 0 or more"):
+        extract_embeddings(images, PixelEmbedder(), workers=-1, progress=False)
