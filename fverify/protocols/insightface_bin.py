@@ -19,11 +19,12 @@ from fverify.atomic import atomic_open
 from fverify.data.images import ImageBytes, ImageFiles, encode_image
 from fverify.errors import FverifyError
 from fverify.protocols.evalset import EvalSet
+from fverify.protocols.folds import check_folds, stratified_folds
 from fverify.protocols.official import md5_of
-from fverify.protocols.folds import stratified_folds
-from fverify.protocols.protocol import Protocol, check_folds
+from fverify.protocols.protocol import Protocol
 
 NUM_FOLDS = 10
+FOLD_RULE = f"{NUM_FOLDS} consecutive blocks (insightface .bin, as an unshuffled {NUM_FOLDS}-fold split)"
 PICKLE_PROTOCOL = 4  # readable by every Python 3 insightface has run on
 _JPEG, _PNG = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
 
@@ -93,7 +94,10 @@ def load_bin(path: str | Path) -> EvalSet:
     num_pairs = len(issame)
     protocol = Protocol(path.name, tuple(map(str, range(len(images)))),
                         np.arange(2 * num_pairs, dtype=np.int64).reshape(num_pairs, 2), issame,
-                        consecutive_folds(num_pairs), source=str(path), source_md5=md5_of(path))
+                        consecutive_folds(num_pairs), source=str(path), source_md5=md5_of(path),
+                        fold_rule=FOLD_RULE,
+                        fold_fix="each of a .bin's 10 consecutive blocks must hold same and "
+                        "different pairs: repack the set (e.g. with `fverify bin pack`)")
     return EvalSet(protocol, ImageBytes(images, path.name), None, str(path))
 
 
@@ -129,7 +133,8 @@ def write_bin(evalset: EvalSet, out: str | Path) -> list[str]:
             f"{np.bincount(protocol.folds).tolist()}) are not {NUM_FOLDS} equal consecutive "
             "blocks, which is all a .bin can hold; pairs were ordered so that each block is "
             "stratified, and readers will use those blocks as folds")
-    check_folds(protocol.labels[order], blocks, where=f"{out} (as {NUM_FOLDS} consecutive blocks)")
+    check_folds(protocol.labels[order], blocks, where=f"{out} (as {NUM_FOLDS} consecutive blocks)",
+                fix="every block needs both same and different pairs: pack more pairs")
     blobs = [_image_bytes(evalset.images, int(item)) for item in protocol.pairs[order].ravel()]
     issame = [bool(label) for label in protocol.labels[order]]
     with atomic_open(out, "wb") as handle:

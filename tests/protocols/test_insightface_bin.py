@@ -134,6 +134,7 @@ def test_load_bin_protocol(tmp_path):
     protocol = evalset.protocol
     assert protocol.name == "agedb_30.bin" and protocol.num_pairs == 20
     assert protocol.pairs[3].tolist() == [6, 7] and protocol.folds.tolist() == list(np.repeat(range(10), 2))
+    assert protocol.fold_rule == "10 consecutive blocks (insightface .bin, as an unshuffled 10-fold split)"
     assert evalset.images.describe(1) == "agedb_30.bin[image 1]"
     assert evalset.images[1].shape == (8, 8, 3)
 
@@ -179,7 +180,8 @@ def test_pack_keeps_ten_equal_folds_in_fold_order_and_reencodes_other_formats(tm
 
 
 def test_pack_refuses_what_cannot_make_ten_valid_blocks(tmp_path):
-    evalset = bmp_pairs_csv(tmp_path, ["a.bmp,b.bmp,1,0", "c.bmp,d.bmp,0,0"] * 3)
+    evalset = bmp_pairs_csv(tmp_path, ["a.bmp,b.bmp,1,0", "c.bmp,d.bmp,0,0", "a.bmp,b.bmp,1,1",
+                                       "c.bmp,d.bmp,0,1"])
     with pytest.raises(FverifyError, match=r"out.bin \(as 10 consecutive blocks\): fold 0 has no"):
         write_bin(evalset, tmp_path / "out.bin")
     assert not (tmp_path / "out.bin").exists()
