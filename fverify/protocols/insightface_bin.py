@@ -156,7 +156,7 @@ def write_bin(evalset: EvalSet, out: str | Path) -> list[str]:
     protocol = evalset.protocol
     if protocol.item_kind != "image" or evalset.image_item is not None:
         raise FverifyError(f"{protocol.name} is a video protocol; a .bin holds image pairs",
-                           fix="pack an image protocol (lfw, pairs, bin)")
+                           fix="pack an image protocol (`fverify bin pack --help` lists them)")
     blocks = consecutive_folds(protocol.num_pairs)
     order = np.argsort(protocol.folds, kind="stable")
     warnings = []
