@@ -17,12 +17,11 @@ import numpy as np
 
 from fverify.atomic import atomic_open
 from fverify.errors import FverifyError, at
-from fverify.protocols.folds import DEFAULT_NUM_FOLDS, stratified_folds
+from fverify.protocols.fields import parse_fold_id, parse_label
+from fverify.protocols.folds import check_folds, folds_of_file
 from fverify.protocols.official import md5_of
-from fverify.protocols.protocol import check_folds
 
 REQUIRED_COLUMNS = ("score", "label")
-LABELS = {"1": True, "0": False, "true": True, "false": False}
 SCORES_CSV_COLUMNS = ("pair_id", "fold", "label", "score", "item1", "item2")
 HEADER_FIX = "the first line must name the columns, e.g. score,label,fold (fold is optional)"
 
@@ -79,24 +78,9 @@ def read_scores(path: str | PathLike[str]) -> ScoreTable:
     parsed = [_parse_pair(row, names, path, line) for row, line in zip(rows, lines)]
     scores = np.array([pair[0] for pair in parsed], dtype=np.float64)
     labels = np.array([pair[1] for pair in parsed], dtype=bool)
-    if "fold" not in names:
-        _check_stratifiable(labels, path)
-        folds, base = stratified_folds(labels), 0
-        rule = f"stratified {DEFAULT_NUM_FOLDS}-fold (no fold column; fverify.protocols.folds)"
-        where = str(path)
-    else:
-        folds = np.array([pair[2] for pair in parsed], dtype=np.int64)
-        base = 1 if len(folds) and folds.min() == 1 else 0
-        folds = folds - base
-        rule = "file fold column" + (" (ids 1..k)" if base else "")
-        where = f"{path} (fold ids 1..k, counted from 0 in this message)" if base else str(path)
-    check_folds(labels, folds, where=where)
-    if folds.max() == 0:
-        raise FverifyError(
-            "every pair is in one fold; the k-fold threshold search needs at least 2",
-            where=str(path),
-            fix="fix the fold column, or drop it to get the stratified 10-fold split",
-        )
+    fold_ids = np.array([pair[2] for pair in parsed], dtype=np.int64) if "fold" in names else None
+    folds = folds_of_file(labels, fold_ids, str(path))
+    check_folds(labels, folds.folds, where=str(path), fix=folds.fix)
     columns = {
         name: [row[i] for row in rows]
         for i, name in enumerate(names)
@@ -105,25 +89,14 @@ def read_scores(path: str | PathLike[str]) -> ScoreTable:
     if "pair_id" in columns:
         _check_unique_pair_ids(columns["pair_id"], lines, path)
     line_numbers = np.array(lines, dtype=np.int64)
-    return ScoreTable(path, md5_of(path), scores, labels, folds, base, rule, line_numbers, columns)
-
-
-def _check_stratifiable(labels: np.ndarray, path: Path) -> None:
-    same = int(np.count_nonzero(labels))
-    if min(same, len(labels) - same) < DEFAULT_NUM_FOLDS:
-        raise FverifyError(
-            f"without a fold column the pairs are split into {DEFAULT_NUM_FOLDS} stratified folds, "
-            f"which needs at least {DEFAULT_NUM_FOLDS} same and {DEFAULT_NUM_FOLDS} different pairs; "
-            f"found {same} and {len(labels) - same}",
-            where=str(path),
-            fix="add a fold column, or score more pairs",
-        )
+    return ScoreTable(path, md5_of(path), scores, labels, folds.folds, folds.base, folds.rule,
+                      line_numbers, columns)
 
 
 def _parse_pair(row: list[str], names: list[str], path: Path, line: int) -> tuple[float, bool, int | None]:
     fields = dict(zip(names, row))
-    fold = _fold(fields["fold"], path, line) if "fold" in fields else None
-    return _score(fields["score"], path, line), _label(fields["label"], path, line), fold
+    fold = parse_fold_id(fields["fold"], at(path, line)) if "fold" in fields else None
+    return _score(fields["score"], path, line), parse_label(fields["label"], at(path, line)), fold
 
 
 def _read_rows(path: Path, handle: TextIO) -> tuple[list[str], list[list[str]], list[int]]:
@@ -175,26 +148,6 @@ def _score(text: str, path: Path, line: int) -> float:
             fix="scores must be finite numbers; fix what produced it",
         )
     return value
-
-
-def _label(text: str, path: Path, line: int) -> bool:
-    value = LABELS.get(text.strip().lower())
-    if value is None:
-        raise FverifyError(
-            f"label {text!r} is not 0 or 1",
-            where=at(path, line),
-            fix="use 1 (same) or 0 (different); true/false also work",
-        )
-    return value
-
-
-def _fold(text: str, path: Path, line: int) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise FverifyError(
-            f"fold {text!r} is not an integer", where=at(path, line), fix="fold ids are 0..k-1 or 1..k"
-        ) from None
 
 
 def _check_unique_pair_ids(pair_ids: list[str], lines: list[int], path: Path) -> None:

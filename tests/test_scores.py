@@ -98,6 +98,9 @@ HEADER = "score,label,fold\n"
         (HEADER + "0.5,1.0,0\n", ":2", "label '1.0' is not 0 or 1"),
         (HEADER + "0.5,1,a\n", ":2", "fold 'a' is not an integer"),
         (HEADER + "0.5,1,1.5\n", ":2", "fold '1.5' is not an integer"),
+        (HEADER + "0.5,1,²\n", ":2", "fold '²' is not an integer"),
+        (HEADER + "0.5,1,--1\n", ":2", "fold '--1' is not an integer"),
+        (HEADER + "0.5,1,1_0\n", ":2", "fold '1_0' is not an integer"),
         (HEADER + '"0.5\n",1,0\n0.4,0,0\n0.3,x,0\n', ":5", "label 'x'"),  # a quoted field spans lines 2-3
     ],
 )
@@ -134,7 +137,8 @@ def test_bad_one_based_fold_says_how_it_is_counted(tmp_path):
 
 def test_stratified_split_needs_ten_of_each_class(tmp_path):
     message = error_of(tmp_path, "score,label\n" + "0.9,1\n0.1,0\n" * 5 + "0.2,0\n" * 9)
-    assert "scores.csv: without a fold column" in message and "found 5 and 14" in message
+    assert "scores.csv (no fold column): 10 folds each holding both classes need at least 10" in message
+    assert "found 5 and 14" in message and "add a fold column" in message
 
 
 def test_duplicate_pair_id(tmp_path):

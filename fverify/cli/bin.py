@@ -29,7 +29,8 @@ def build_evalset(args: argparse.Namespace) -> EvalSet:
     return load_bin(args.bin)
 
 
-# What `pack --from NAME` builds its EvalSet with: the protocol commands' own builders.
+# The image protocols `pack --from NAME` accepts (a .bin holds image pairs), each built by its
+# protocol command's own builder: the one list of them.
 PACK_SOURCES = {"lfw": lfw.build_evalset, "pairs": pairs.build_evalset, "bin": build_evalset}
 
 

@@ -117,6 +117,7 @@ def print_evalset(evalset: EvalSet, extra: dict | None = None) -> None:
         f"data       {found['data_root']}",
         f"pairs      {found['pairs']}  ({found['positives']} same, {found['negatives']} different)",
         f"folds      {len(found['folds'])}  {_fold_summary(found['folds'])}",
+        f"fold rule  {found['fold_rule']}",
         f"items      {found['items']} {unit}",
     ]
     if unit == "videos":

@@ -48,7 +48,7 @@ def evaluate(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray, method: 
     """Every metric of ``scores`` (higher = more alike) against ``labels`` (True = same).
 
     ``folds`` are 0-based ids 0..k-1, k >= 2, each fold holding both classes (checked where the
-    data is read, e.g. :func:`fverify.protocols.protocol.check_folds`). ``method`` is a key of
+    data is read, e.g. :func:`fverify.protocols.folds.check_folds`). ``method`` is a key of
     :data:`fverify.metrics.threshold.THRESHOLD_SEARCHES`.
     """
     scores = np.asarray(scores, dtype=np.float64)

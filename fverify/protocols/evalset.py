@@ -56,8 +56,9 @@ class EvalSet:
 
 
 def counts(evalset: EvalSet) -> dict:
-    """The numbers ``--validate`` prints: pairs, folds, positives/negatives per fold, items,
-    images (frames for videos), plus frames per video for video protocols."""
+    """The numbers ``--validate`` prints: pairs, folds (and where they came from),
+    positives/negatives per fold, items, images (frames for videos), plus frames per video for
+    video protocols."""
     protocol = evalset.protocol
     positives = np.bincount(protocol.folds, weights=protocol.labels, minlength=protocol.num_folds)
     totals = np.bincount(protocol.folds, minlength=protocol.num_folds)
@@ -70,6 +71,7 @@ def counts(evalset: EvalSet) -> dict:
         "pairs": protocol.num_pairs,
         "positives": int(protocol.labels.sum()),
         "negatives": int((~protocol.labels).sum()),
+        "fold_rule": protocol.fold_rule,
         "folds": [{"fold": f, "positives": int(p), "negatives": int(t - p)}
                   for f, (p, t) in enumerate(zip(positives, totals))],
         "items": len(protocol.items),

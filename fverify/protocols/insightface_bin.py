@@ -19,11 +19,12 @@ from fverify.atomic import atomic_open
 from fverify.data.images import ImageBytes, ImageFiles, encode_image
 from fverify.errors import FverifyError
 from fverify.protocols.evalset import EvalSet
+from fverify.protocols.folds import check_stratifiable
 from fverify.protocols.official import md5_of
-from fverify.protocols.folds import stratified_folds
-from fverify.protocols.protocol import Protocol, check_folds
+from fverify.protocols.protocol import Protocol
 
 NUM_FOLDS = 10
+FOLD_RULE = f"{NUM_FOLDS} consecutive blocks (insightface .bin, as an unshuffled {NUM_FOLDS}-fold split)"
 PICKLE_PROTOCOL = 4  # readable by every Python 3 insightface has run on
 _JPEG, _PNG = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
 
@@ -93,7 +94,10 @@ def load_bin(path: str | Path) -> EvalSet:
     num_pairs = len(issame)
     protocol = Protocol(path.name, tuple(map(str, range(len(images)))),
                         np.arange(2 * num_pairs, dtype=np.int64).reshape(num_pairs, 2), issame,
-                        consecutive_folds(num_pairs), source=str(path), source_md5=md5_of(path))
+                        consecutive_folds(num_pairs), source=str(path), source_md5=md5_of(path),
+                        fold_rule=FOLD_RULE,
+                        fold_fix="each of a .bin's 10 consecutive blocks must hold same and "
+                        "different pairs: repack the set (e.g. with `fverify bin pack`)")
     return EvalSet(protocol, ImageBytes(images, path.name), None, str(path))
 
 
@@ -106,30 +110,69 @@ def consecutive_folds(num_pairs: int, num_folds: int = NUM_FOLDS) -> np.ndarray:
     return np.repeat(np.arange(num_folds), sizes)
 
 
+def block_order(labels: np.ndarray, num_blocks: int = NUM_FOLDS) -> tuple[np.ndarray, np.ndarray]:
+    """``(order, same_per_block)``: an order of the pairs that puts both classes in each of the
+    ``num_blocks`` consecutive blocks of :func:`consecutive_folds`, and how many same pairs
+    each block then holds.
+
+    Block ``b`` of ``s_b`` pairs gets ``q_b`` same pairs: its proportional share
+    ``s_b * P / n`` (P same pairs of n), rounded down, kept within ``[1, s_b - 1]``, then
+    raised (lowered) one at a time where the share exceeds (falls short of) ``q_b`` the most
+    until the ``q_b`` sum to P. Same pairs fill the blocks in file order, different pairs
+    likewise, and a block lists its pairs in file order. Needs at least ``num_blocks`` pairs
+    of each class (:func:`fverify.protocols.folds.check_stratifiable`), which makes every
+    block at least 2 pairs long.
+    """
+    labels = np.asarray(labels, dtype=bool)
+    sizes = np.bincount(consecutive_folds(len(labels), num_blocks), minlength=num_blocks)
+    same = _same_per_block(sizes, int(labels.sum()))
+    block = np.empty(len(labels), dtype=np.int64)
+    block[labels] = np.repeat(np.arange(num_blocks), same)
+    block[~labels] = np.repeat(np.arange(num_blocks), sizes - same)
+    return np.argsort(block, kind="stable"), same
+
+
+def _same_per_block(sizes: np.ndarray, positives: int) -> np.ndarray:
+    share = sizes * positives / sizes.sum()
+    quota = np.clip(np.floor(share).astype(np.int64), 1, sizes - 1)
+    while (gap := positives - int(quota.sum())) != 0:
+        step = 1 if gap > 0 else -1
+        room = quota < sizes - 1 if step > 0 else quota > 1
+        shortfall = np.where(room, (share - quota) * step, -np.inf)
+        quota[np.argmax(shortfall)] += step
+    return quota
+
+
 def write_bin(evalset: EvalSet, out: str | Path) -> list[str]:
     """Write an image protocol as an insightface ``.bin`` (atomically); returns warnings.
 
     Two images per pair, as the files' own bytes when they are JPEG or PNG, re-encoded as PNG
-    otherwise. A ``.bin`` cannot store folds: its readers cut 10 equal consecutive blocks. When
-    the protocol's folds, in fold order, are exactly those blocks (LFW View 2) they are kept;
-    otherwise pairs are ordered by :func:`stratified_folds` so that every block holds both
-    classes, and a warning says the original folds are not preserved.
+    otherwise. A ``.bin`` cannot store folds: its readers cut 10 consecutive blocks
+    (:func:`consecutive_folds`). When the protocol's folds, in fold order, are exactly those
+    blocks (LFW View 2) they are kept; otherwise pairs are ordered by :func:`block_order` so
+    that every block holds both classes, and a warning says the original folds are not
+    preserved.
     """
     protocol = evalset.protocol
     if protocol.item_kind != "image" or evalset.image_item is not None:
         raise FverifyError(f"{protocol.name} is a video protocol; a .bin holds image pairs",
-                           fix="pack an image protocol (lfw, pairs, bin)")
+                           fix="pack an image protocol (`fverify bin pack --help` lists them)")
     blocks = consecutive_folds(protocol.num_pairs)
     order = np.argsort(protocol.folds, kind="stable")
     warnings = []
     if not np.array_equal(protocol.folds[order], blocks):
-        order = np.argsort(stratified_folds(protocol.labels, NUM_FOLDS), kind="stable")
+        check_stratifiable(protocol.labels, where=f"{out} (as {NUM_FOLDS} consecutive blocks)",
+                           fix=f"a .bin's readers take {NUM_FOLDS} consecutive blocks as folds, "
+                           "each needing same and different pairs: pack more pairs",
+                           num_folds=NUM_FOLDS)
+        order, same = block_order(protocol.labels)
+        sizes = np.bincount(blocks)
         warnings.append(
             f"{protocol.name}'s folds ({protocol.num_folds} folds of sizes "
-            f"{np.bincount(protocol.folds).tolist()}) are not {NUM_FOLDS} equal consecutive "
-            "blocks, which is all a .bin can hold; pairs were ordered so that each block is "
-            "stratified, and readers will use those blocks as folds")
-    check_folds(protocol.labels[order], blocks, where=f"{out} (as {NUM_FOLDS} consecutive blocks)")
+            f"{np.bincount(protocol.folds).tolist()}) are not the {NUM_FOLDS} consecutive blocks "
+            f"a .bin's readers take as folds, so they are not kept: pairs were reordered into "
+            f"blocks of {sizes.tolist()} pairs holding {same.tolist()} same pairs (the rest "
+            "different), same and different pairs each in file order")
     blobs = [_image_bytes(evalset.images, int(item)) for item in protocol.pairs[order].ravel()]
     issame = [bool(label) for label in protocol.labels[order]]
     with atomic_open(out, "wb") as handle:

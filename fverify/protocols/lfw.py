@@ -16,6 +16,7 @@ import numpy as np
 
 from fverify.errors import FverifyError, at
 from fverify.protocols.evalset import EvalSet, image_files_evalset
+from fverify.protocols.fields import integer
 from fverify.protocols.official import differs_from_official, md5_of, official_path
 from fverify.protocols.protocol import Protocol
 
@@ -30,6 +31,10 @@ PROTOCOL_NAMES = {"2": "lfw", "1": "lfw-view1"}
 # whole root (a root mixing extensions is reported as missing images, never guessed per file).
 IMAGE_EXTENSIONS = ("jpg", "png", "jpeg")
 KNOWN_ROOTS = ("lfw", "lfw-deepfunneled", "lfw-funneled")
+# Every block holds both classes (the header asks for at least one of each), so only too few
+# folds can fail.
+FOLD_FIX = ("the header 'k<TAB>n' makes k folds and a k-fold evaluation needs k >= 2 (View 2's "
+            "is '10\\t300'); use an intact copy of the list")
 _PROBES = 50  # images tried when detecting the extension, so a few missing ones do not mislead
 
 
@@ -42,6 +47,7 @@ class PairLines:
     folds: np.ndarray
     sources: tuple[str, ...]
     md5s: tuple[str, ...]
+    fold_rule: str  # the header blocks the folds are, e.g. "pairs.txt: 10 blocks of 600 pairs"
 
 
 def parse_pairs(paths: Sequence[str | Path], sources: Sequence[str] | None = None) -> PairLines:
@@ -52,14 +58,19 @@ def parse_pairs(paths: Sequence[str | Path], sources: Sequence[str] | None = Non
     images: list[tuple[tuple[str, int], tuple[str, int]]] = []
     labels: list[bool] = []
     folds: list[int] = []
+    blocks: list[str] = []
     for path in paths:
         first_fold = folds[-1] + 1 if folds else 0
-        for pair, label, fold in _parse_file(Path(path)):
+        (num_folds, per_class), pair_lines = _parse_file(Path(path))
+        for pair, label, fold in pair_lines:
             images.append(pair)
             labels.append(label)
             folds.append(first_fold + fold)
+        blocks.append(f"{Path(path).name}: {num_folds} block{'s' if num_folds > 1 else ''} of "
+                      f"{2 * per_class} pairs")
     return PairLines(images, np.array(labels, dtype=bool), np.array(folds, dtype=np.int64),
-                     tuple(sources or map(str, paths)), tuple(md5_of(p) for p in paths))
+                     tuple(sources or map(str, paths)), tuple(md5_of(p) for p in paths),
+                     f"one fold per header block ({'; '.join(blocks)})")
 
 
 def to_protocol(lines: PairLines, name: str, extension: str = "jpg") -> Protocol:
@@ -70,7 +81,8 @@ def to_protocol(lines: PairLines, name: str, extension: str = "jpg") -> Protocol
         for side, (person, number) in enumerate(pair):
             pairs[i, side] = index.setdefault(image_path(person, number, extension), len(index))
     return Protocol(name, tuple(index), pairs, lines.labels, lines.folds,
-                    source="+".join(lines.sources), source_md5="+".join(lines.md5s))
+                    source="+".join(lines.sources), source_md5="+".join(lines.md5s),
+                    fold_rule=lines.fold_rule, fold_fix=FOLD_FIX)
 
 
 def image_path(person: str, number: int, extension: str = "jpg") -> str:
@@ -127,9 +139,9 @@ def detect_extension(root: Path, stems: Sequence[str]) -> str:
         where=str(root), fix=fix)
 
 
-def _parse_file(path: Path):
-    """Yield ``(pair, same, fold)`` for each pair line of one file, after checking the header
-    and the number of lines against it."""
+def _parse_file(path: Path) -> tuple[tuple[int, int], list]:
+    """``((folds, pairs per class), [(pair, same, fold) per pair line])`` of one file, after
+    checking the header and the number of lines against it."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -151,19 +163,21 @@ def _parse_file(path: Path):
             + (" (truncated?)" if len(body) < expected else ""),
             where=at(path, len(lines)),
             fix="use an intact copy of the list, or correct the header")
+    pair_lines = []
     for offset, line in enumerate(body):
         fold, position = divmod(offset, 2 * per_class)
         same = position < per_class
-        yield _pair(line, same, path, offset + 2, fold), same, fold
+        pair_lines.append((_pair(line, same, path, offset + 2, fold), same, fold))
+    return (num_folds, per_class), pair_lines
 
 
 def _header(line: str, path: Path) -> tuple[int, int]:
-    fields = line.split()
+    counts = [integer(field, minimum=1) for field in line.split()]
     expected = "a header 'folds<TAB>pairs per class' (View 2: '10\\t300') or one count ('1100')"
-    if len(fields) not in (1, 2) or not all(f.isdigit() and int(f) > 0 for f in fields):
+    if len(counts) not in (1, 2) or None in counts:
         raise FverifyError(f"expected {expected}, found {line!r}", where=at(path, 1),
                            fix="use an intact copy of the list")
-    return (int(fields[0]), int(fields[1])) if len(fields) == 2 else (1, int(fields[0]))
+    return (counts[0], counts[1]) if len(counts) == 2 else (1, counts[0])
 
 
 def _pair(line: str, same: bool, path: Path, number: int, fold: int):
@@ -176,9 +190,10 @@ def _pair(line: str, same: bool, path: Path, number: int, fold: int):
                            fix="each fold lists its matched pairs, then its mismatched pairs, "
                            "as many of each as the header says")
     names = (fields[0], fields[0]) if same else (fields[0], fields[2])
-    numbers = (fields[1], fields[2]) if same else (fields[1], fields[3])
-    for value in numbers:
-        if not (value.isdigit() and int(value) > 0):
-            raise FverifyError(f"image number {value!r} is not a positive integer: {line!r}",
+    texts = (fields[1], fields[2]) if same else (fields[1], fields[3])
+    numbers = [integer(text, minimum=1) for text in texts]
+    for text, value in zip(texts, numbers):
+        if value is None:
+            raise FverifyError(f"image number {text!r} is not a positive integer: {line!r}",
                                where=at(path, number), fix="use an intact copy of the list")
-    return (names[0], int(numbers[0])), (names[1], int(numbers[1]))
+    return (names[0], numbers[0]), (names[1], numbers[1])

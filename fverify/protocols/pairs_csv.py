@@ -15,12 +15,12 @@ import numpy as np
 
 from fverify.errors import FverifyError, at
 from fverify.protocols.evalset import EvalSet, image_files_evalset
-from fverify.protocols.folds import stratified_folds
+from fverify.protocols.fields import parse_fold_id, parse_label
+from fverify.protocols.folds import folds_of_file
 from fverify.protocols.official import md5_of
 from fverify.protocols.protocol import Protocol
 
 HEADER = ("path1", "path2", "label", "fold")
-_LABELS = {"1": True, "0": False, "true": True, "false": False}
 
 
 def parse_pairs_csv(path: str | Path) -> Protocol:
@@ -52,24 +52,16 @@ def parse_pairs_csv(path: str | Path) -> Protocol:
             if not image or PurePosixPath(image).is_absolute() or Path(image).is_absolute():
                 raise FverifyError(f"image path {image!r} must be relative to --data", where=where,
                                    fix="write paths relative to the data folder")
-        if label.lower() not in _LABELS:
-            raise FverifyError(f"label must be 1 (same) or 0 (different), found {label!r}",
-                               where=where, fix="use 1/0 (or true/false)")
+        labels.append(parse_label(label, where))
         if width == 4:
-            if not fields[3].lstrip("-").isdigit():
-                raise FverifyError(f"fold must be an integer, found {fields[3]!r}", where=where,
-                                   fix="number folds 0..k-1 or 1..k, or drop the column")
-            folds.append(int(fields[3]))
+            folds.append(parse_fold_id(fields[3], where))
         pairs.append((index.setdefault(first, len(index)), index.setdefault(second, len(index))))
-        labels.append(_LABELS[label.lower()])
     labels_array = np.array(labels, dtype=bool)
-    if folds:
-        fold_array = np.array(folds, dtype=np.int64)
-        fold_array -= 1 if fold_array.min() == 1 else 0
-    else:
-        fold_array = stratified_folds(labels_array)
+    fold_ids = np.array(folds, dtype=np.int64) if width == 4 else None
+    made = folds_of_file(labels_array, fold_ids, str(path))
     return Protocol("pairs", tuple(index), np.array(pairs, dtype=np.int64), labels_array,
-                    fold_array, source=str(path), source_md5=md5_of(path))
+                    made.folds, source=str(path), source_md5=md5_of(path), fold_rule=made.rule,
+                    fold_fix=made.fix)
 
 
 def load_pairs(data: str | Path, pairs_csv: str | Path) -> EvalSet:

@@ -1,12 +1,12 @@
 """The one Protocol type every adapter (LFW, YTF, .bin, pairs CSV) produces."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, InitVar, dataclass
 from typing import Literal
 
 import numpy as np
 
-from fverify.errors import FverifyError
+from fverify.protocols.folds import check_folds
 
 
 @dataclass(frozen=True, eq=False)
@@ -18,6 +18,11 @@ class Protocol:
     indices into ``items``; ``labels[i]`` is True for a same-identity pair; ``folds[i]`` is the
     0-based fold of pair ``i`` as the protocol file defines it. Pair ``i`` is the ``i``-th pair
     in file order, which is also its ``pair_id`` in score files.
+
+    ``fold_rule`` says in a short phrase where the folds came from (a header's blocks, a fold
+    column, a rule); results and ``--validate`` show it. ``fold_fix`` is the advice given when
+    the folds are unusable (fewer than 2, a fold without both classes): what to do depends on
+    where they came from, which only the adapter knows.
     """
 
     name: str
@@ -28,8 +33,11 @@ class Protocol:
     source: str
     source_md5: str
     item_kind: Literal["image", "video"] = "image"
+    _: KW_ONLY
+    fold_rule: str
+    fold_fix: InitVar[str]
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, fold_fix: str) -> None:
         n = len(self.labels)
         if self.pairs.shape != (n, 2) or self.folds.shape != (n,):
             raise ValueError(
@@ -38,7 +46,7 @@ class Protocol:
             )
         if n and (self.pairs.min() < 0 or self.pairs.max() >= len(self.items)):
             raise ValueError(f"protocol {self.name}: a pair refers to an item that does not exist")
-        check_folds(self.labels, self.folds, where=self.source or self.name)
+        check_folds(self.labels, self.folds, where=self.source or self.name, fix=fold_fix)
 
     @property
     def num_pairs(self) -> int:
@@ -48,30 +56,3 @@ class Protocol:
     def num_folds(self) -> int:
         return int(self.folds.max()) + 1 if len(self.folds) else 0
 
-
-def check_folds(labels: np.ndarray, folds: np.ndarray, *, where: str) -> None:
-    """Refuse fold ids that are not 0..k-1 or a fold without both positive and negative pairs.
-
-    Without both classes in every fold the held-out accuracy and the threshold search of that
-    fold mean nothing, so this is an error, never a silent skip.
-    """
-    if not len(folds):
-        raise FverifyError("there are no pairs", where=where, fix="check that the file lists pairs")
-    present = np.unique(folds)
-    if present[0] != 0 or present[-1] != len(present) - 1:
-        raise FverifyError(
-            f"fold ids must be 0..k-1 with none missing; found {present.tolist()[:12]}",
-            where=where,
-            fix="number the folds consecutively",
-        )
-    positives = np.bincount(folds, weights=labels.astype(float), minlength=len(present))
-    totals = np.bincount(folds, minlength=len(present))
-    for fold, (pos, total) in enumerate(zip(positives, totals)):
-        if pos == 0 or pos == total:
-            kind = "positive (same)" if pos == 0 else "negative (different)"
-            raise FverifyError(
-                f"fold {fold} has no {kind} pairs ({int(total)} pairs in it)",
-                where=where,
-                fix="every fold needs both same and different pairs; fix the fold column or "
-                "drop it to get a stratified split",
-            )

@@ -22,6 +22,7 @@ import numpy as np
 from fverify.data.images import ImageFiles
 from fverify.errors import FverifyError, at
 from fverify.protocols.evalset import EvalSet, missing_error
+from fverify.protocols.fields import integer
 from fverify.protocols.official import differs_from_official, md5_of, official_path
 from fverify.protocols.protocol import Protocol
 
@@ -57,7 +58,11 @@ def parse_splits(path: str | Path, source: str | None = None) -> Protocol:
                            fix="expected rows 'split, pair, Name/video, Name/video, is_same'")
     return Protocol("ytf", tuple(index), np.array(pairs, dtype=np.int64), np.array(labels, dtype=bool),
                     np.array(folds, dtype=np.int64), source=source or str(path),
-                    source_md5=md5_of(path), item_kind="video")
+                    source_md5=md5_of(path), item_kind="video",
+                    fold_rule="the split column of the file (splits 1..k)",
+                    fold_fix="every split needs same and different pairs, and there must be at "
+                    "least 2 splits (the official list has 10 of 250 + 250): use an intact copy "
+                    "of splits.txt")
 
 
 def load_ytf(data: str | Path, splits: str | Path | None = None) -> EvalSet:
@@ -132,8 +137,9 @@ def _row(line: str, path: Path, number: int) -> tuple[int, str, str, bool]:
     if len(fields) not in (5, 6):
         raise FverifyError(f"expected 5 comma-separated fields {expected}, found {len(fields)}: "
                            f"{line!r}", where=at(path, number), fix="use an intact copy of the list")
-    split, pair, first, second, same = fields[:5]
-    if not (split.isdigit() and int(split) > 0 and pair.isdigit()):
+    split_text, pair, first, second, same = fields[:5]
+    split = integer(split_text, minimum=1)
+    if split is None or integer(pair, minimum=0) is None:
         raise FverifyError(f"split and pair ids must be positive integers: {line!r}",
                            where=at(path, number), fix=f"rows read {expected}")
     for video in (first, second):
@@ -144,4 +150,4 @@ def _row(line: str, path: Path, number: int) -> tuple[int, str, str, bool]:
     if same not in ("0", "1"):
         raise FverifyError(f"is_same must be 0 or 1, found {same!r}: {line!r}",
                            where=at(path, number), fix=f"rows read {expected}")
-    return int(split), first, second, same == "1"
+    return split, first, second, same == "1"

@@ -1,12 +1,14 @@
 import pickle
 
+import pytest
+
 from fverify.cli import main
-from fverify.cli.bin import PACK_SOURCES
-from fverify.protocols.registry import image_protocols
 
 
-def test_every_image_protocol_can_be_packed():
-    assert sorted(PACK_SOURCES) == sorted(image_protocols())
+def test_pack_offers_the_image_protocols_only(capsys):
+    with pytest.raises(SystemExit):
+        main(["bin", "pack", "--from", "ytf", "x.bin"])
+    assert "choose from 'bin', 'lfw', 'pairs'" in capsys.readouterr().err
 
 
 def test_pack_then_validate(tmp_path, capsys):

@@ -17,7 +17,7 @@ def test_readme_quick_start_runs_on_the_bundled_example(monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     assert main(["evaluate", "reports/example/lfw-scores.csv"]) == 0
     out = capsys.readouterr().out
-    assert "6000 pairs (3000 same, 3000 different), 10 folds (file fold column)" in out
+    assert "6000 pairs (3000 same, 3000 different), 10 folds (the fold column of the file)" in out
     assert "standard error std(ddof=1)/sqrt(k)" in out and "ddof=0 (what insightface prints)" in out
     assert re.search(r"accuracy  \d+\.\d{3}% ± \d\.\d{3}%", out)
     assert len(re.findall(r"^\s+\d\s+[-\d.e]+\s+\d+\.\d{3}%\s+\d+\.\d{3}%$", out, re.M)) == 10

@@ -28,6 +28,7 @@ def test_lfw_validate_prints_counts_and_warns_about_a_non_official_list(lfw_dir,
     out, err = capsys.readouterr()
     assert "pairs      40  (20 same, 20 different)" in out
     assert "folds      2  (each 10 same + 10 different)" in out
+    assert "fold rule  one fold per header block (pairs.txt: 2 blocks of 20 pairs)" in out
     assert "missing    0" in out and "protocol   lfw" in out
     assert "warning:" in err and "differs from the official lfw/pairs.txt" in err
 
@@ -55,6 +56,7 @@ def test_ytf_validate_records_the_aggregation_setting(ytf_dir, capsys):
     out = capsys.readouterr().out
     assert "items      " in out and " videos" in out and "frames     " in out
     assert "setting    {'aggregation': 'random_k', 'k': 2, 'seed': 4}" in out
+    assert "fold rule  the split column of the file (splits 1..k)" in out
     assert main(args + ["--aggregation", "first_k"]) == 2
     assert "needs k >= 1" in capsys.readouterr().err
 
@@ -64,7 +66,8 @@ def test_pairs_validate(lfw_dir, tmp_path, capsys):
     rows = [f"{images[i]},{images[i + 1]},{i % 2},{i % 4 // 2}" for i in range(8)]
     (tmp_path / "p.csv").write_text("\n".join(rows) + "\n")
     assert main(["pairs", "--data", str(lfw_dir), "--pairs-csv", str(tmp_path / "p.csv"), "--validate"]) == 0
-    assert "pairs      8  (4 same, 4 different)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "pairs      8  (4 same, 4 different)" in out and "fold rule  the fold column of the file\n" in out
 
 
 def test_exit_status_of_a_real_process(tmp_path):
@@ -73,3 +76,25 @@ def test_exit_status_of_a_real_process(tmp_path):
     assert result.returncode == 2
     assert "none of the first 50 listed images exists" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("rows, message, advice", [
+    (["{0},{1},1,1", "{1},{2},0,1", "{2},{3},1,1", "{3},{0},0,1"],
+     "all 4 pairs are in one fold", "fix the fold column, or drop it"),
+    (["{0},{1},1", "{1},{2},0"], "found 1 and 1", "add a fold column, or list more pairs"),
+])
+def test_pairs_that_cannot_make_two_folds_fail_validation(lfw_dir, tmp_path, capsys, rows, message, advice):
+    images = sorted(p.relative_to(lfw_dir).as_posix() for p in lfw_dir.rglob("*.jpg"))[:4]
+    (tmp_path / "p.csv").write_text("\n".join(row.format(*images) for row in rows) + "\n")
+    assert main(["pairs", "--data", str(lfw_dir), "--pairs-csv", str(tmp_path / "p.csv"), "--validate"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and advice in err
+
+
+def test_a_one_fold_lfw_pairs_file_fails_validation(lfw_dir, tmp_path, capsys):
+    lines = (lfw_dir / "pairs.txt").read_text().splitlines()
+    matched, mismatched = lines[1], lines[11]  # fold 1's first matched and mismatched pairs
+    (tmp_path / "pairs.txt").write_text(f"1\t1\n{matched}\n{mismatched}\n")
+    assert main(["lfw", "--data", str(lfw_dir), "--pairs", str(tmp_path / "pairs.txt"), "--validate"]) == 2
+    err = capsys.readouterr().err
+    assert "all 2 pairs are in one fold" in err and "View 2's is '10\\t300'" in err

@@ -14,7 +14,8 @@ def video_evalset(frames_per_video, pairs, labels, folds):
     image_item = np.repeat(np.arange(len(frames_per_video)), frames_per_video)
     items = tuple(f"P{i}/0" for i in range(len(frames_per_video)))
     protocol = Protocol("toy", items, np.array(pairs), np.array(labels, dtype=bool),
-                        np.array(folds), "toy.txt", "0" * 32, item_kind="video")
+                        np.array(folds), "toy.txt", "0" * 32, item_kind="video",
+                        fold_rule="toy folds", fold_fix="fix the toy")
     frames = [f"{items[v]}/{j}.jpg" for v, j in zip(image_item, range(len(image_item)))]
     return EvalSet(protocol, ImageFiles("/nonexistent", frames), image_item, "/nonexistent")
 
@@ -28,7 +29,9 @@ EMBEDDINGS = np.array(A + B + C, dtype=np.float64)
 
 @pytest.fixture
 def videos():
-    return video_evalset([2, 3, 1], pairs=[[0, 1], [2, 0]], labels=[True, False], folds=[0, 0])
+    # the two pairs twice over, as two folds: a protocol needs at least 2 folds
+    return video_evalset([2, 3, 1], pairs=[[0, 1], [2, 0]] * 2, labels=[True, False] * 2,
+                         folds=[0, 0, 1, 1])
 
 
 @pytest.mark.parametrize("aggregation, k, expected", [
@@ -99,11 +102,12 @@ def test_matches_brute_force_on_random_videos(aggregation, k):
 
 
 def test_image_protocol_is_a_plain_cosine():
-    protocol = Protocol("img", ("x", "y", "z"), np.array([[0, 1], [0, 2], [1, 1]]),
-                        np.array([True, False, True]), np.zeros(3, dtype=np.int64), "t", "0" * 32)
+    protocol = Protocol("img", ("x", "y", "z"), np.array([[0, 1], [0, 2], [1, 1], [2, 0]]),
+                        np.array([True, False, True, False]), np.array([0, 0, 1, 1]), "t", "0" * 32,
+                        fold_rule="toy folds", fold_fix="fix the toy")
     evalset = EvalSet(protocol, ImageFiles("/nonexistent", protocol.items), None, "/nonexistent")
     embeddings = np.array([[3, 4], [4, 3], [0, -1]], dtype=np.float32)
-    np.testing.assert_allclose(pair_scores(evalset, embeddings), [24 / 25, -4 / 5, 1.0], atol=1e-7)
+    np.testing.assert_allclose(pair_scores(evalset, embeddings), [24 / 25, -4 / 5, 1.0, -4 / 5], atol=1e-7)
     assert aggregation_setting(evalset) == {}
     with pytest.raises(FverifyError, match="video aggregation .* does not apply"):
         pair_scores(evalset, embeddings, "first_k", 2)
@@ -129,6 +133,6 @@ def test_bad_embeddings_are_refused(videos):
     with pytest.raises(FverifyError, match="zero .or NaN. length, e.g. /nonexistent/P1/0/3.jpg"):
         pair_scores(videos, zero)
     # a video whose raw frames cancel out has no mean direction
-    cancel = video_evalset([2, 1], [[0, 1], [1, 0]], [True, False], [0, 0])
+    cancel = video_evalset([2, 1], [[0, 1], [1, 0]] * 2, [True, False] * 2, [0, 0, 1, 1])
     with pytest.raises(FverifyError, match="e.g. P0/0"):
         pair_scores(cancel, np.array([[1.0, 0], [-1.0, 0], [0, 1.0]]), "mean")

@@ -10,7 +10,7 @@ from fverify.protocols.protocol import Protocol
 def protocol(kind="image", items=("a", "b", "c")):
     return Protocol("toy", items, np.array([[0, 1], [1, 2], [0, 2], [2, 1]]),
                     np.array([True, False, True, False]), np.array([0, 0, 1, 1]), "toy.txt",
-                    "0" * 32, item_kind=kind)
+                    "0" * 32, item_kind=kind, fold_rule="toy folds", fold_fix="fix the toy")
 
 
 def test_image_evalset_aligns_images_with_items():
@@ -35,6 +35,7 @@ def test_counts_of_a_video_evalset():
     assert found["folds"] == [{"fold": 0, "positives": 1, "negatives": 1},
                               {"fold": 1, "positives": 1, "negatives": 1}]
     assert found["items"] == 3 and found["images"] == 6 and found["missing"] == 0
+    assert found["fold_rule"] == "toy folds"
     assert found["frames_per_video"] == {"min": 1, "median": 2.0, "max": 3}
 
 

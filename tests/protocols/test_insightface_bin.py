@@ -5,13 +5,16 @@ import struct
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.model_selection import KFold
 
 from fverify.data.images import encode_image
 from fverify.errors import FverifyError
 from fverify.protocols.evalset import EvalSet
 from fverify.protocols.folds import stratified_folds
-from fverify.protocols.insightface_bin import consecutive_folds, load_bin, read_bin, write_bin
+from fverify.protocols.insightface_bin import (block_order, consecutive_folds, load_bin, read_bin,
+                                               write_bin)
 from fverify.protocols.lfw import load_lfw
 from fverify.protocols.pairs_csv import load_pairs
 
@@ -134,6 +137,7 @@ def test_load_bin_protocol(tmp_path):
     protocol = evalset.protocol
     assert protocol.name == "agedb_30.bin" and protocol.num_pairs == 20
     assert protocol.pairs[3].tolist() == [6, 7] and protocol.folds.tolist() == list(np.repeat(range(10), 2))
+    assert protocol.fold_rule == "10 consecutive blocks (insightface .bin, as an unshuffled 10-fold split)"
     assert evalset.images.describe(1) == "agedb_30.bin[image 1]"
     assert evalset.images[1].shape == (8, 8, 3)
 
@@ -141,10 +145,10 @@ def test_load_bin_protocol(tmp_path):
 def test_pack_then_load_roundtrip(tmp_path, synth_lfw):
     source = load_lfw(synth_lfw, pairs=[synth_lfw / "pairs.txt"])
     out = tmp_path / "packed" / "synth_lfw.bin"
-    # 3 folds of 10 pairs are not 10 consecutive blocks: pairs are reordered, stratified
-    assert "not 10 equal consecutive blocks" in write_bin(source, out)[0]
+    # 3 folds of 10 pairs are not 10 consecutive blocks: pairs are reordered
+    assert "are not the 10 consecutive blocks" in write_bin(source, out)[0]
     packed = load_bin(out)
-    order = np.argsort(stratified_folds(source.protocol.labels), kind="stable")
+    order, _ = block_order(source.protocol.labels)
     np.testing.assert_array_equal(packed.protocol.labels, source.protocol.labels[order])
     first, second = source.protocol.pairs[order[7]]
     assert packed.images.blobs[14] == (synth_lfw / source.protocol.items[first]).read_bytes()
@@ -179,8 +183,12 @@ def test_pack_keeps_ten_equal_folds_in_fold_order_and_reencodes_other_formats(tm
 
 
 def test_pack_refuses_what_cannot_make_ten_valid_blocks(tmp_path):
-    evalset = bmp_pairs_csv(tmp_path, ["a.bmp,b.bmp,1,0", "c.bmp,d.bmp,0,0"] * 3)
-    with pytest.raises(FverifyError, match=r"out.bin \(as 10 consecutive blocks\): fold 0 has no"):
+    rows = [f"{x}.bmp,{y}.bmp,{label},{fold}" for fold in (0, 1) for x, y, label in
+            (("a", "b", 1), ("c", "d", 0))] + ["a.bmp,c.bmp,0,1"] * 9
+    evalset = bmp_pairs_csv(tmp_path, rows)
+    with pytest.raises(FverifyError, match=r"out.bin \(as 10 consecutive blocks\): 10 folds each "
+                       r"holding both classes need at least 10 same and 10 different pairs; "
+                       r"found 2 and 11"):
         write_bin(evalset, tmp_path / "out.bin")
     assert not (tmp_path / "out.bin").exists()
 
@@ -208,3 +216,48 @@ def test_python2_bin_with_a_numpy_bool_array(tmp_path):
     path.write_bytes(b"\x80\x02(](" + blob * 4 + b"e" + array + b"t.")
     images, labels = read_bin(path)
     assert images == [JPEG] * 4 and labels.tolist() == [True, False]
+
+
+@given(st.lists(st.booleans(), min_size=20, max_size=400))
+def test_block_order_puts_both_classes_in_every_block_in_file_order(labels):
+    labels = np.array(labels)
+    if min(labels.sum(), (~labels).sum()) < 10:
+        labels = np.r_[labels, [True] * 10, [False] * 10]
+    order, same = block_order(labels)
+    assert sorted(order.tolist()) == list(range(len(labels)))
+    for value in (True, False):  # each class keeps its file order
+        assert np.all(np.diff(order[labels[order] == value]) > 0)
+    blocks = consecutive_folds(len(labels))
+    np.testing.assert_array_equal(np.bincount(blocks, weights=labels[order]), same)
+    sizes = np.bincount(blocks)
+    assert np.all((same >= 1) & (same <= sizes - 1))
+    # as even as can be: within 1 of each block's proportional share
+    assert np.all(np.abs(same - sizes * labels.sum() / len(labels)) < 1)
+
+
+# 13 same and 27 different pairs (1 = same) in an order where stratified folds misfit the blocks
+UNLUCKY_FOR_STRATIFIED = "1010011001100000000100110000100110100000"
+
+
+def test_block_order_of_13_same_and_27_different():
+    labels = np.array([c == "1" for c in UNLUCKY_FOR_STRATIFIED])
+    # ordering by the stratified fold rule instead leaves blocks 4 and 6 without a same pair
+    stratified = labels[np.argsort(stratified_folds(labels), kind="stable")]
+    assert np.bincount(consecutive_folds(40), weights=stratified).tolist() == [1, 2, 2, 2, 0, 2, 0, 1, 2, 1]
+    order, same = block_order(labels)
+    # shares of 1.3 each: 1 per block, the 3 left over to the first blocks
+    assert same.tolist() == [2, 2, 2, 1, 1, 1, 1, 1, 1, 1]
+    # block 3: the next same pair (19) and the next 3 different ones, in file order
+    assert order[:16].tolist() == [*range(15), 19]
+
+
+def test_pack_reorders_13_same_27_different_and_says_so_truly(tmp_path):
+    rows = [f"a.bmp,b.bmp,1,{i % 2}" if same == "1" else f"c.bmp,d.bmp,0,{i % 2}"
+            for i, same in enumerate(UNLUCKY_FOR_STRATIFIED)]
+    evalset = bmp_pairs_csv(tmp_path, rows)
+    [warning] = write_bin(evalset, tmp_path / "out.bin")
+    packed = load_bin(tmp_path / "out.bin").protocol  # every block has both classes, or this raises
+    same = np.bincount(packed.folds, weights=packed.labels).astype(int).tolist()
+    sizes = np.bincount(packed.folds).tolist()
+    assert f"blocks of {sizes} pairs holding {same} same pairs" in warning
+    assert "2 folds of sizes [20, 20]" in warning

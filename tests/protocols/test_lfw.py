@@ -23,6 +23,7 @@ def test_view2_has_the_published_counts():
     expected = np.tile(np.r_[np.ones(300, bool), np.zeros(300, bool)], 10)
     np.testing.assert_array_equal(protocol.labels, expected)
     np.testing.assert_array_equal(protocol.folds, np.repeat(np.arange(10), 600))
+    assert protocol.fold_rule == "one fold per header block (pairs.txt: 10 blocks of 600 pairs)"
     # the first pair is the first line: "Abel_Pacheco 1 4"
     assert [protocol.items[i] for i in protocol.pairs[0]] == [
         "Abel_Pacheco/Abel_Pacheco_0001.jpg", "Abel_Pacheco/Abel_Pacheco_0004.jpg"]
@@ -42,6 +43,8 @@ def test_view1_files_parse_as_two_folds():
     assert np.bincount(lines.folds).tolist() == [2200, 1000]
     assert np.bincount(lines.folds, weights=lines.labels).tolist() == [1100, 500]
     assert lines.sources == ("lfw/pairsDevTrain.txt", "lfw/pairsDevTest.txt")
+    assert lines.fold_rule == ("one fold per header block (pairsDevTrain.txt: 1 block of 2200 "
+                               "pairs; pairsDevTest.txt: 1 block of 1000 pairs)")
 
 
 def write(tmp_path, text, name="pairs.txt"):
@@ -131,3 +134,25 @@ def test_view_and_pairs_count_must_agree(synth_lfw):
         load_lfw(synth_lfw, pairs=[synth_lfw / "pairs.txt"], view="1")
     with pytest.raises(FverifyError, match="no view '3'"):
         load_lfw(synth_lfw, view="3")
+
+
+@pytest.mark.parametrize("text, where, message", [
+    ("²\t1\nA\t1\t2\nA\t1\tB\t1\n", "pairs.txt:1", "expected a header"),
+    ("1\t²\nA\t1\t2\nA\t1\tB\t1\n", "pairs.txt:1", "expected a header"),
+    ("1\t1\nA\t1\t²\nA\t1\tB\t1\n", "pairs.txt:2", "image number '²' is not a positive integer"),
+    ("1\t1\nA\t1\t2\nA\t--1\tB\t1\n", "pairs.txt:3", "image number '--1' is not a positive integer"),
+])
+def test_non_ascii_digits_and_double_signs_are_parse_errors(tmp_path, text, where, message):
+    with pytest.raises(FverifyError, match=message) as caught:
+        parse_pairs([write(tmp_path, text)])
+    assert caught.value.where.endswith(where)
+
+
+@pytest.mark.parametrize("header", ["1\t1", "1"])
+def test_a_one_fold_view2_file_is_refused_with_lfw_advice(tmp_path, header):
+    path = write(tmp_path, header + "\nA\t1\t2\nA\t1\tB\t1\n")
+    with pytest.raises(FverifyError) as caught:
+        to_protocol(parse_pairs([path]), "lfw")
+    message = str(caught.value)
+    assert "pairs.txt: all 2 pairs are in one fold; the k-fold threshold search needs at least 2" in message
+    assert "View 2's is '10\\t300'" in message and "fold column" not in message

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from fverify.errors import FverifyError
-from fverify.protocols.folds import stratified_folds
+from fverify.protocols.folds import STRATIFIED_RULE, stratified_folds
 from fverify.protocols.pairs_csv import load_pairs, parse_pairs_csv
 
 
@@ -21,6 +21,7 @@ def test_header_and_one_based_folds(tmp_path):
     assert protocol.labels.tolist() == [True, False, True, False]
     assert protocol.folds.tolist() == [0, 0, 1, 1]
     assert protocol.name == "pairs" and len(protocol.source_md5) == 32
+    assert protocol.fold_rule == "the fold column of the file (ids 1..k)"
 
 
 def test_without_a_fold_column_the_evaluate_fold_rule_applies(tmp_path):
@@ -29,12 +30,15 @@ def test_without_a_fold_column_the_evaluate_fold_rule_applies(tmp_path):
     protocol = parse_pairs_csv(write(tmp_path, text))
     np.testing.assert_array_equal(protocol.folds, stratified_folds(np.array(labels, dtype=bool)))
     assert protocol.num_folds == 10
+    assert protocol.fold_rule == STRATIFIED_RULE and protocol.fold_rule.startswith("stratified 10-fold")
 
 
 @pytest.mark.parametrize("text, line, message", [
     ("a,b,1,0\nc,d,0\n", 2, "expected 4 fields path1,path2,label,fold"),
-    ("a,b,1\nc,d,yes\n", 2, "label must be 1 .same. or 0 .different., found 'yes'"),
-    ("a,b,1,x\n", 1, "fold must be an integer, found 'x'"),
+    ("a,b,1\nc,d,yes\n", 2, "label 'yes' is not 0 or 1"),
+    ("a,b,1,x\n", 1, "fold 'x' is not an integer"),
+    ("a,b,1,²\n", 1, "fold '²' is not an integer"),
+    ("a,b,1,0\nc,d,0,--1\n", 2, "fold '--1' is not an integer"),
     ("a,/etc/passwd,1\n", 1, "'/etc/passwd' must be relative to --data"),
     ("a,,1\n", 1, "image path '' must be relative"),
     ("a,b\n", 1, "expected 3 fields"),
@@ -56,13 +60,35 @@ def test_load_checks_every_image(tmp_path):
     (tmp_path / "img").mkdir()
     for name in ("a.jpg", "b.jpg"):
         (tmp_path / "img" / name).touch()
-    csv = write(tmp_path, "a.jpg,b.jpg,1,0\nb.jpg,c.jpg,0,0\nx.jpg,a.jpg,0,0\n")
+    csv = write(tmp_path, "a.jpg,b.jpg,1,0\nb.jpg,c.jpg,0,0\nx.jpg,a.jpg,1,1\nb.jpg,a.jpg,0,1\n")
     with pytest.raises(FverifyError, match=r"2 of 4 images are missing:\n    c.jpg\n    x.jpg"):
         load_pairs(tmp_path / "img", csv)
     (tmp_path / "img" / "c.jpg").touch()
     (tmp_path / "img" / "x.jpg").touch()
-    csv = write(tmp_path, "a.jpg,b.jpg,1,0\nb.jpg,c.jpg,0,0\n")
+    csv = write(tmp_path, "a.jpg,b.jpg,1,0\nb.jpg,c.jpg,0,0\nb.jpg,a.jpg,1,1\nc.jpg,a.jpg,0,1\n")
     evalset = load_pairs(tmp_path / "img", csv)
     assert evalset.images.relative_paths == ("a.jpg", "b.jpg", "c.jpg")
     with pytest.raises(FverifyError, match="does not exist"):
         load_pairs(tmp_path / "nowhere", csv)
+
+
+def test_one_fold_is_refused_before_any_image_is_read(tmp_path):
+    with pytest.raises(FverifyError) as caught:
+        parse_pairs_csv(write(tmp_path, "a,b,1,1\nc,d,0,1\ne,f,1,1\ng,h,0,1\n"))
+    message = str(caught.value)
+    assert "pairs.csv: all 4 pairs are in one fold; the k-fold threshold search needs at least 2" in message
+    assert "fix the fold column, or drop it to get the stratified 10-fold split" in message
+
+
+def test_without_a_fold_column_ten_pairs_of_each_class_are_needed(tmp_path):
+    with pytest.raises(FverifyError) as caught:
+        parse_pairs_csv(write(tmp_path, "a,b,1\nc,d,0\n"))
+    message = str(caught.value)
+    assert "pairs.csv (no fold column): 10 folds each holding both classes need at least 10 same" in message
+    assert "found 1 and 1" in message and "add a fold column, or list more pairs" in message
+    assert "drop it" not in message
+
+
+def test_a_bad_one_based_fold_says_how_it_is_counted(tmp_path):
+    with pytest.raises(FverifyError, match="(?s)fold 1 has no negative.*counted from 0"):
+        parse_pairs_csv(write(tmp_path, "a,b,1,1\nc,d,0,1\ne,f,1,2\n"))

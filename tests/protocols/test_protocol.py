@@ -8,7 +8,8 @@ from fverify.protocols import Protocol
 def make(labels, folds, pairs=None, items=("a", "b", "c")):
     labels = np.asarray(labels, dtype=bool)
     pairs = np.zeros((len(labels), 2), dtype=np.int64) if pairs is None else np.asarray(pairs)
-    return Protocol("toy", tuple(items), pairs, labels, np.asarray(folds), "toy.txt", "0" * 32)
+    return Protocol("toy", tuple(items), pairs, labels, np.asarray(folds), "toy.txt", "0" * 32,
+                    fold_rule="toy folds", fold_fix="fix the toy folds")
 
 
 def test_valid_protocol_counts():
@@ -29,3 +30,14 @@ def test_fold_ids_with_a_gap_are_an_error():
 def test_pair_pointing_past_the_items_is_refused():
     with pytest.raises(ValueError, match="does not exist"):
         make([1, 0], [0, 0], pairs=[[0, 1], [2, 3]])
+
+
+def test_one_fold_is_an_error_with_the_adapters_advice():
+    with pytest.raises(FverifyError) as caught:
+        make([1, 0, 1, 0], [0, 0, 0, 0])
+    assert str(caught.value) == ("toy.txt: all 4 pairs are in one fold; the k-fold threshold "
+                                 "search needs at least 2 folds\n  -> fix the toy folds")
+
+
+def test_fold_rule_is_recorded():
+    assert make([1, 0, 1, 0], [0, 0, 1, 1]).fold_rule == "toy folds"

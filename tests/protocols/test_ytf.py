@@ -16,6 +16,7 @@ def test_official_splits_have_the_published_counts():
     expected = np.tile(np.r_[np.ones(250, bool), np.zeros(250, bool)], 10)
     np.testing.assert_array_equal(protocol.labels, expected)
     np.testing.assert_array_equal(protocol.folds, np.repeat(np.arange(10), 500))
+    assert protocol.fold_rule == "the split column of the file (splits 1..k)"
     assert [protocol.items[i] for i in protocol.pairs[0]] == ["Sadie_Frost/1", "Sadie_Frost/5"]
     people = [{protocol.items[i].split("/")[0] for i in protocol.pairs[protocol.folds == f].ravel()}
               for f in range(10)]
@@ -43,6 +44,9 @@ def test_header_skipped_whitespace_and_a_trailing_label_column_tolerated(tmp_pat
     ("1, 2, A/1, B/0, 0, x, y", "expected 5 comma-separated fields"),
     ("1, 2, A/1, B/0", "found 4"),
     ("one, 2, A/1, B/0, 0", "must be positive integers"),
+    ("², 2, A/1, B/0, 0", "must be positive integers"),
+    ("1, ², A/1, B/0, 0", "must be positive integers"),
+    ("--1, 2, A/1, B/0, 0", "must be positive integers"),
     ("1, 2, A, B/0, 0", "video 'A' is not 'Name/video'"),
     ("1, 2, A/1/x, B/0, 0", "is not 'Name/video'"),
     ("1, 2, A/1, B/0, 2", "is_same must be 0 or 1"),
@@ -126,3 +130,11 @@ def test_synthetic_ytf_loads(synth_ytf, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(synth_ytf / "aligned_images_DB", copy)
     assert load_ytf(copy, splits=synth_ytf / "splits.txt").num_images == evalset.num_images
+
+
+def test_one_split_is_refused_with_ytf_advice(tmp_path):
+    with pytest.raises(FverifyError) as caught:
+        parse_splits(write(tmp_path, ROWS[:2]))
+    message = str(caught.value)
+    assert "splits.txt: all 2 pairs are in one fold" in message
+    assert "use an intact copy of splits.txt" in message and "fold column" not in message
