@@ -90,7 +90,7 @@ def verify(evalset: EvalSet, embedder: Embedder, out: str | Path, *, threshold: 
         protocol=protocol.name,
         protocol_source=protocol.source,
         protocol_md5=protocol.source_md5,
-        fold_rule="from the protocol file",
+        fold_rule=protocol.fold_rule,
         scores_csv=str(out / SCORES_CSV),
         timings={"embed_s": extracted.seconds, "score_and_metrics_s": evaluated - scored,
                  "total_s": time.perf_counter() - started},

@@ -60,6 +60,7 @@ def test_lfw_with_a_checkpoint_writes_result_scores_and_roc(synth_lfw, user_mode
     assert result["embedding"]["dtype"] == "float32" and result["embedding"]["from_cache"] is False
     assert result["preprocessing"]["color"] == "RGB"
     assert result["threshold_method"] == "exact"
+    assert result["protocol"]["folds"] == "one fold per header block (pairs.txt: 3 blocks of 10 pairs)"
     metrics = result["metrics"]
     assert len(metrics["accuracy"]["folds"]) == 3 and 0 <= metrics["auc"] <= 1
     with open(out / "scores.csv", newline="") as handle:
