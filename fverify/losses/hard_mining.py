@@ -36,14 +36,33 @@ def hard_mining_weight(losses: Tensor, *, alpha: float = 1.5, beta: float = 1.1,
                        A: float = 35.0, B: float = 0.75, form: str = "eq2") -> Tensor:
     """The factor w(L) with ``L_HM = w(L) * L``: ``alpha * sigmoid(A (beta L - B))`` for
     ``eq2``, ``alpha * beta * sigmoid(A (beta L - B))`` for ``alg1`` (elementwise)."""
+    check_settings(alpha=alpha, beta=beta, A=A, form=form)
     gain = alpha * beta if form == "alg1" else alpha
     # torch.sigmoid saturates cleanly to 0 or 1 for any finite argument, so large L is safe.
     return gain * torch.sigmoid(A * (beta * losses - B))
 
 
-def hard_mining_loss(losses: Tensor, **settings: float | str) -> Tensor:
-    """``L_HM`` elementwise for the given losses; ``settings`` as in :func:`hard_mining_weight`."""
-    return hard_mining_weight(losses, **settings) * losses
+def hard_mining_loss(losses: Tensor, *, reduction: str | None = None, **settings: float | str) -> Tensor:
+    """``L_HM`` of the given per-sample losses, ``settings`` as in :func:`hard_mining_weight`:
+    elementwise when ``reduction`` is None, else the scalar :class:`HardMining` returns with
+    that reduction (a key of :data:`REDUCTIONS`)."""
+    if reduction is None:
+        return hard_mining_weight(losses, **settings) * losses
+    check_reduction(reduction)
+    return REDUCTIONS[reduction](losses, lambda values: hard_mining_weight(values, **settings))[0]
+
+
+def check_settings(*, alpha: float, beta: float, A: float, form: str) -> None:
+    """Refuse an unknown ``form`` or a non-positive alpha, beta or A: a misspelt form must never
+    fall back to another formula."""
+    require(form in FORMS, f"unknown hard-mining form {form!r}; choose one of {', '.join(FORMS)}")
+    for name, value in (("alpha", alpha), ("beta", beta), ("A", A)):
+        require(value > 0, f"hard-mining {name} must be positive, got {value}")
+
+
+def check_reduction(reduction: str) -> None:
+    require(reduction in REDUCTIONS,
+            f"unknown hard-mining reduction {reduction!r}; choose one of {', '.join(REDUCTIONS)}")
 
 
 def _per_sample(losses: Tensor, weight: Callable[[Tensor], Tensor]) -> tuple[Tensor, Tensor]:
@@ -86,11 +105,8 @@ class HardMining(nn.Module):
     def __init__(self, head: Head, *, alpha: float = 1.5, beta: float = 1.1, A: float = 35.0,
                  B: float = 0.75, form: str = "eq2", reduction: str = "sample"):
         super().__init__()
-        require(form in FORMS, f"unknown hard-mining form {form!r}; choose one of {FORMS}")
-        require(reduction in REDUCTIONS,
-                f"unknown hard-mining reduction {reduction!r}; choose one of {tuple(REDUCTIONS)}")
-        for name, value in (("alpha", alpha), ("beta", beta), ("A", A)):
-            require(value > 0, f"hard-mining {name} must be positive, got {value}")
+        check_settings(alpha=alpha, beta=beta, A=A, form=form)
+        check_reduction(reduction)
         self.head = head
         self.settings = {"alpha": alpha, "beta": beta, "A": A, "B": B, "form": form}
         self.reduction = reduction

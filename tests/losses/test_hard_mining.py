@@ -146,3 +146,29 @@ def test_wrapper_exposes_the_head_parameters():
 def test_rejects_bad_settings(settings, message):
     with pytest.raises(FverifyError, match=message):
         HardMining(ArcFaceHead(5, 3), **settings)
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"form": "Alg1"}, "unknown hard-mining form 'Alg1'; choose one of eq2, alg1"),
+    ({"form": "eq1"}, "unknown hard-mining form 'eq1'"),
+    ({"beta": -1.1}, "beta must be positive"),
+    ({"reduction": "mean"}, "unknown hard-mining reduction 'mean'; choose one of sample, batch"),
+])
+def test_formula_refuses_what_the_wrapper_refuses(settings, message):
+    # A misspelt form used to fall back to eq2 silently.
+    with pytest.raises(FverifyError, match=message):
+        hard_mining_loss(torch.tensor([0.5, 2.0]), **settings)
+
+
+@pytest.mark.parametrize("reduction", ["sample", "batch"])
+def test_reduced_formula_is_what_the_wrapper_returns(reduction):
+    losses = [0.2, 0.7, 1.4]
+    head, embeddings, labels = embeddings_with_losses(losses)
+    wrapped = HardMining(head, reduction=reduction, form="alg1")(embeddings, labels)
+    values = torch.tensor(losses, dtype=torch.float64)
+    # Independent value: Algorithm 1's formula written out, per sample or on the batch mean.
+    def alg1(x):
+        return 1.5 * 1.1 * x * torch.sigmoid(35 * (1.1 * x - 0.75))
+    expected = alg1(values).mean() if reduction == "sample" else alg1(values.mean())
+    torch.testing.assert_close(hard_mining_loss(values, reduction=reduction, form="alg1"), expected)
+    torch.testing.assert_close(wrapped, expected)
