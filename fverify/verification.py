@@ -81,7 +81,7 @@ def verify(evalset: EvalSet, embedder: Embedder, out: str | Path, *, threshold: 
     evaluated = time.perf_counter()
 
     warnings = list(evalset.warnings)
-    chance = chance_level_warning(evaluation.accuracy.mean, protocol.num_pairs)
+    chance = chance_level_warning(evaluation.accuracy.mean, evaluation.labels)
     if chance:
         warnings.append(chance)
     model = embedder.describe()
