@@ -21,7 +21,7 @@ from fverify.embedding.extract import Extraction, extract_embeddings
 from fverify.embedding.sanity import chance_level_warning
 from fverify.metrics.evaluation import Evaluation, evaluate
 from fverify.models.embedder import Embedder
-from fverify.protocols.aggregation import aggregation_setting, pair_scores
+from fverify.embedding.scoring import aggregation_setting, pair_scores
 from fverify.protocols.evalset import EvalSet
 from fverify.report.roc_plot import plot_roc
 from fverify.results import run_result

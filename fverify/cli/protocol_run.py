@@ -15,7 +15,7 @@ from pathlib import Path
 from fverify.atomic import write_json
 from fverify.cli import options
 from fverify.errors import FverifyError
-from fverify.protocols.aggregation import aggregation_setting
+from fverify.embedding.scoring import aggregation_setting
 from fverify.protocols.evalset import EvalSet, counts
 
 

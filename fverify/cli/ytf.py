@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fverify.cli import options
 from fverify.cli.protocol_run import add_run_options, run
-from fverify.protocols.aggregation import AGGREGATIONS, DEFAULT_AGGREGATION
+from fverify.embedding.scoring import AGGREGATIONS, DEFAULT_AGGREGATION
 from fverify.protocols.evalset import EvalSet
 from fverify.protocols.ytf import load_ytf
 

@@ -155,21 +155,33 @@ def _set_submodule(root: nn.Module, target: str, module: nn.Module) -> None:
     setattr(root.get_submodule(parent) if parent else root, name, module)
 
 
-def resolve_device(device: str) -> torch.device:
-    """``auto`` -> ``cuda`` (this rank's GPU under torchrun) when available, else ``cpu``."""
+def parse_device(device: str, *, cuda_available: bool) -> torch.device:
+    """The device ``--device`` names, one rule for every runtime (torch, onnxruntime).
+
+    ``auto`` is this process's GPU (``LOCAL_RANK`` under torchrun, else GPU 0) when the runtime
+    can use CUDA (``cuda_available``), else the CPU; ``cpu``, ``cuda`` and ``cuda:N`` are taken
+    as given, anything else is refused. An explicit CUDA device the runtime cannot use is left
+    to the caller, because what to install differs per runtime.
+    """
     if device == "auto":
-        if not torch.cuda.is_available():
+        if not cuda_available:
             return torch.device("cpu")
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", torch.cuda.current_device())))
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     try:
         resolved = torch.device(device)
     except RuntimeError:
-        raise FverifyError(f"unknown device {device!r}", fix=f"use {DEVICES_HELP}") from None
+        resolved = None
+    if resolved is None or resolved.type not in ("cpu", "cuda"):
+        raise FverifyError(f"unknown device {device!r}", fix=f"use {DEVICES_HELP}")
+    return resolved
+
+
+def resolve_device(device: str) -> torch.device:
+    """The torch device for ``--device`` (:func:`parse_device` with torch's CUDA)."""
+    resolved = parse_device(device, cuda_available=torch.cuda.is_available())
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise FverifyError(f"device {device!r} requested but this torch sees no CUDA GPU",
                            fix="use --device cpu, or install a CUDA build of torch")
-    if resolved.type not in ("cpu", "cuda"):
-        raise FverifyError(f"unsupported device {device!r}", fix=f"use {DEVICES_HELP}")
     return resolved
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from fverify.errors import FverifyError
-from fverify.models.embedder import Embedder, ModelSource, normalise_faces
+from fverify.models.embedder import Embedder, ModelSource, normalise_faces, parse_device
 from fverify.models.preprocessing import Preprocessing, PreprocessingFlags
 
 
@@ -74,16 +74,9 @@ class OnnxEmbedder(Embedder):
 
 
 def _onnx_device(device: str, available: list[str]) -> torch.device:
-    """``auto`` -> CUDA when onnxruntime has its CUDA provider, else CPU; ``cuda`` needs it."""
+    """:func:`parse_device` with onnxruntime's CUDA provider: ``cuda`` needs it."""
     has_cuda = "CUDAExecutionProvider" in available
-    if device == "auto":
-        return torch.device("cuda" if has_cuda else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError:
-        resolved = None
-    if resolved is None or resolved.type not in ("cpu", "cuda"):
-        raise FverifyError(f"unknown device {device!r}", fix="use auto, cpu, cuda or cuda:N")
+    resolved = parse_device(device, cuda_available=has_cuda)
     if resolved.type == "cuda" and not has_cuda:
         raise FverifyError("--device cuda with an ONNX model needs onnxruntime's CUDA provider",
                            fix="pip install onnxruntime-gpu, or use --device cpu")

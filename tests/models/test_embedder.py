@@ -11,6 +11,7 @@ from fverify.models.embedder import (
     file_sha256,
     fold_batch_norms,
     normalise_faces,
+    parse_device,
     resolve_device,
 )
 from fverify.models.mobilefacenet import mobilefacenet
@@ -96,6 +97,28 @@ def test_device_resolution():
     assert resolve_device("cpu").type == "cpu"
     with pytest.raises(FverifyError, match="unknown device"):
         resolve_device("gpu0")
+
+
+@pytest.mark.parametrize("device, cuda_available, local_rank, expected", [
+    ("auto", False, "3", "cpu"),
+    ("auto", True, None, "cuda:0"),
+    ("auto", True, "3", "cuda:3"),  # torchrun: each rank its own GPU
+    ("cpu", True, None, "cpu"),
+    ("cuda:1", False, None, "cuda:1"),  # availability is the caller's check
+])
+def test_one_device_rule(monkeypatch, device, cuda_available, local_rank, expected):
+    if local_rank is None:
+        monkeypatch.delenv("LOCAL_RANK", raising=False)
+    else:
+        monkeypatch.setenv("LOCAL_RANK", local_rank)
+    assert parse_device(device, cuda_available=cuda_available) == torch.device(expected)
+
+
+@pytest.mark.parametrize("device", ["gpu0", "mps", "cuda:x", ""])
+def test_unknown_devices_are_refused_with_the_choices(device):
+    with pytest.raises(FverifyError, match="unknown device") as error:
+        parse_device(device, cuda_available=True)
+    assert "'auto'" in str(error.value) and "'cuda:N'" in str(error.value)
 
 
 def test_cuda_without_a_gpu_is_a_clear_error():

@@ -7,6 +7,7 @@ import torch
 from fverify.errors import FverifyError
 from fverify.models.loading import detect_format, load_embedder
 from fverify.models.mobilefacenet import mobilefacenet
+from fverify.models.onnx import _onnx_device
 from fverify.models.preprocessing import PreprocessingFlags
 
 pytest.importorskip("onnxruntime")
@@ -53,3 +54,15 @@ def test_missing_onnxruntime_is_a_clear_error(exported, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import now raises ImportError
     with pytest.raises(FverifyError, match=r"pip install 'fverify\[onnx\]'"):
         load_embedder(str(exported[1]))
+
+
+def test_onnx_devices_follow_the_torch_rule_with_the_onnx_provider(monkeypatch):
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+    with_cuda = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert _onnx_device("auto", with_cuda) == torch.device("cuda:0")
+    assert _onnx_device("auto", ["CPUExecutionProvider"]) == torch.device("cpu")
+    assert _onnx_device("cuda:1", with_cuda) == torch.device("cuda:1")
+    with pytest.raises(FverifyError, match="onnxruntime-gpu"):
+        _onnx_device("cuda", ["CPUExecutionProvider"])
+    with pytest.raises(FverifyError, match="unknown device 'gpu0'"):
+        _onnx_device("gpu0", with_cuda)

@@ -5,7 +5,7 @@ import pytest
 
 from fverify.data.images import ImageFiles
 from fverify.errors import FverifyError
-from fverify.protocols.aggregation import aggregation_setting, pair_scores
+from fverify.embedding.scoring import aggregation_setting, pair_scores
 from fverify.protocols.evalset import EvalSet
 from fverify.protocols.protocol import Protocol
 
