@@ -89,8 +89,9 @@ def add_extraction(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dtype", choices=("auto", *DTYPE_NAMES), default="auto",
         help="precision of the model: 'auto' = float32 on CPU, float16 autocast (AMP) on CUDA; "
-        "bfloat16 autocast is ~3x faster on CPUs with AVX512-BF16/AMX but changes a few decisions "
-        "(see README) (default: auto; recorded)",
+        "bfloat16 autocast is faster on CPUs with AVX512-BF16/AMX but changes some decisions: "
+        "measured speed and precision proof in the README ('fverify bench embed|precision') "
+        "(default: auto; recorded)",
     )
     parser.add_argument("--workers", type=int, metavar="N",
                         help="image-decoding processes (default: up to 4, leaving a core to the model)")
