@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+from scipy.stats import binomtest
 
 from fverify import __version__
 from fverify.atomic import write_json
@@ -12,11 +13,21 @@ from fverify.results import comparison_result, metrics_json, run_result
 
 
 @pytest.fixture(scope="module")
-def evaluations():
+def pairs():
     labels, folds = lfw_shaped_pairs(6000)
-    a = evaluate(synthetic_scores(labels, model_seed=1), labels, folds)
-    b = evaluate(synthetic_scores(labels, model_seed=2, d_prime=4.6), labels, folds)
-    return a, b
+    return synthetic_scores(labels, model_seed=1), synthetic_scores(labels, model_seed=2, d_prime=4.6), labels, folds
+
+
+@pytest.fixture(scope="module")
+def evaluations(pairs):
+    scores_a, scores_b, labels, folds = pairs
+    return evaluate(scores_a, labels, folds), evaluate(scores_b, labels, folds)
+
+
+def right_by_hand(scores, labels, folds, metrics):
+    """Per pair: decided right at the threshold the document gives its fold (score > threshold)."""
+    thresholds = np.array([fold["threshold"] for fold in metrics["accuracy"]["folds"]])
+    return (scores > thresholds[folds]) == labels
 
 
 def fractions(metrics):
@@ -27,14 +38,22 @@ def fractions(metrics):
     yield from (value for value in metrics["tar_at_far"].values() if value is not None)
 
 
-def test_metrics_follow_the_design_contract(evaluations):
+def test_metrics_follow_the_design_contract(evaluations, pairs):
     a, _ = evaluations
+    scores, _, labels, folds = pairs
     metrics = metrics_json(a)
     assert {"accuracy", "auc", "eer", "tar_at_far"} <= set(metrics)
     assert {"mean", "std", "se", "folds"} <= set(metrics["accuracy"])
     assert set(metrics["accuracy"]["folds"][0]) >= {"threshold", "accuracy"}
     assert len(metrics["accuracy"]["folds"]) == 10
-    assert metrics["accuracy"]["mean"] == a.accuracy.mean and metrics["accuracy"]["se"] == a.accuracy.se
+    # Independent values: fold accuracies from the document's own thresholds, spreads by formula.
+    right = right_by_hand(scores, labels, folds, metrics)
+    by_fold = np.array([right[folds == f].mean() for f in range(10)])
+    assert [fold["accuracy"] for fold in metrics["accuracy"]["folds"]] == pytest.approx(by_fold, abs=1e-12)
+    assert metrics["accuracy"]["mean"] == pytest.approx(right.mean(), abs=1e-12)  # equal folds
+    squares = np.sum((by_fold - by_fold.mean()) ** 2)
+    assert metrics["accuracy"]["std"] == pytest.approx(np.sqrt(squares / 10), abs=1e-12)
+    assert metrics["accuracy"]["se"] == pytest.approx(np.sqrt(squares / 9) / np.sqrt(10), abs=1e-12)
     assert list(metrics["tar_at_far"]) == ["1e-1", "1e-2", "1e-3", "1e-4", "1e-5", "1e-6"]
     nulls = [far for far, value in metrics["tar_at_far"].items() if value is None]
     assert nulls == ["1e-4", "1e-5", "1e-6"] and set(metrics["tar_at_far_reasons"]) == set(nulls)
@@ -69,15 +88,20 @@ def test_run_result_records_what_changes_a_number_and_is_strict_json(evaluations
     assert json.loads((tmp_path / "run.json").read_text()) == result
 
 
-def test_comparison_document(evaluations, tmp_path):
+def test_comparison_document(evaluations, pairs, tmp_path):
     a, b = evaluations
+    scores_a, scores_b, labels, folds = pairs
     comparison = compare(a, b, resamples=500)
     document = comparison_result(a, b, comparison, a_source="a.csv", b_source="b.csv")
     assert document["schema"] == "fverify.compare/1"
     assert document["a"] == metrics_json(a) and document["b"] == metrics_json(b)
-    assert document["accuracy_diff"] == a.accuracy.mean - b.accuracy.mean
-    mcnemar = {"a_only": comparison.a_only, "b_only": comparison.b_only, "p": comparison.p_value}
-    assert document["mcnemar"] == mcnemar
+    # Independent values: discordant pairs from each side's own thresholds in the document.
+    right_a = right_by_hand(scores_a, labels, folds, document["a"])
+    right_b = right_by_hand(scores_b, labels, folds, document["b"])
+    a_only, b_only = int(np.sum(right_a & ~right_b)), int(np.sum(right_b & ~right_a))
+    assert document["accuracy_diff"] == pytest.approx((a_only - b_only) / 6000, abs=1e-12)
+    assert document["mcnemar"]["a_only"] == a_only and document["mcnemar"]["b_only"] == b_only
+    assert document["mcnemar"]["p"] == pytest.approx(binomtest(a_only, a_only + b_only).pvalue, rel=1e-12)
     low, high = document["bootstrap_ci95"]
     assert low <= document["accuracy_diff"] <= high
     assert document["bootstrap"]["resamples"] == 500 and document["bootstrap"]["seed"] == 0

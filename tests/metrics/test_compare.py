@@ -71,15 +71,19 @@ def test_compare_counts_pairs_each_model_alone_gets_right():
     labels = np.tile(np.repeat([True, False], 50), 4)
     folds = np.repeat(np.arange(4), 100)
     shared = rng.standard_normal(400)
-    a = evaluate(np.where(labels, 0.6, 0.0) + 0.25 * shared + 0.1 * rng.standard_normal(400), labels, folds)
-    b = evaluate(np.where(labels, 0.6, 0.0) + 0.25 * shared + 0.2 * rng.standard_normal(400), labels, folds)
+    scores_a = np.where(labels, 0.6, 0.0) + 0.25 * shared + 0.1 * rng.standard_normal(400)
+    scores_b = np.where(labels, 0.6, 0.0) + 0.25 * shared + 0.2 * rng.standard_normal(400)
+    a, b = evaluate(scores_a, labels, folds), evaluate(scores_b, labels, folds)
     result = compare(a, b, resamples=1000)
-    assert result.a_only == np.sum(a.correct & ~b.correct) and result.b_only == np.sum(b.correct & ~a.correct)
-    assert result.a_only + result.b_only > 0
-    assert result.accuracy_diff == a.accuracy.mean - b.accuracy.mean
-    assert result.accuracy_diff == pytest.approx((result.a_only - result.b_only) / 400)  # equal folds
+    # Independent values: each model's decisions re-derived from its fold thresholds
+    # (same if score > threshold), McNemar's p from scipy's exact binomial test.
+    right_a = (scores_a > a.search.thresholds[folds]) == labels
+    right_b = (scores_b > b.search.thresholds[folds]) == labels
+    a_only, b_only = int(np.sum(right_a & ~right_b)), int(np.sum(right_b & ~right_a))
+    assert (result.a_only, result.b_only) == (a_only, b_only) and a_only + b_only > 0
+    assert result.accuracy_diff == pytest.approx((a_only - b_only) / 400)  # equal folds
     assert result.ci95[0] <= result.accuracy_diff <= result.ci95[1]
-    assert result.p_value == mcnemar_exact(result.a_only, result.b_only)
+    assert result.p_value == pytest.approx(binomtest(a_only, a_only + b_only, 0.5).pvalue, rel=1e-12)
     assert compare(a, b, resamples=1000) == result
 
 
