@@ -32,8 +32,9 @@ def metrics_json(evaluation: Evaluation) -> dict[str, Any]:
             "std_is": STD_LABEL,
             "se_is": SE_LABEL,
             "folds": [
-                {"threshold": float(threshold), "accuracy": float(test), "train_accuracy": float(train)}
-                for threshold, test, train in zip(search.thresholds, search.test_accuracy, search.train_accuracy)
+                {"fold": fold, "threshold": float(threshold), "accuracy": float(test), "train_accuracy": float(train)}
+                for fold, threshold, test, train in zip(
+                    evaluation.tested_folds, search.thresholds, search.test_accuracy, search.train_accuracy)
             ],
         },
         "auc": evaluation.auc,

@@ -77,7 +77,7 @@ def verify(evalset: EvalSet, embedder: Embedder, out: str | Path, *, threshold: 
     scored = time.perf_counter()
     protocol = evalset.protocol
     scores = pair_scores(evalset, extracted.embeddings, **aggregation)
-    evaluation = evaluate(scores, protocol.labels, protocol.folds, threshold)
+    evaluation = evaluate(scores, protocol.labels, protocol.folds, threshold, protocol.test_fold)
     evaluated = time.perf_counter()
 
     warnings = list(evalset.warnings)

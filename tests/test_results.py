@@ -112,3 +112,14 @@ def test_comparison_document(evaluations, pairs, tmp_path):
 def test_thresholds_are_plain_floats(evaluations):
     for fold in metrics_json(evaluations[0])["accuracy"]["folds"]:
         assert type(fold["threshold"]) is float and np.isfinite(fold["threshold"])
+
+
+def test_a_fixed_split_is_strict_json_with_its_tested_fold(tmp_path):
+    labels, folds = lfw_shaped_pairs(6000)
+    evaluation = evaluate(synthetic_scores(labels, model_seed=3), labels, folds // 5, test_fold=1)
+    metrics = metrics_json(evaluation)
+    assert metrics["num_pairs"] == 3000 and metrics["num_folds"] == 1
+    assert [fold["fold"] for fold in metrics["accuracy"]["folds"]] == [1]
+    assert metrics["accuracy"]["se"] is None and metrics["accuracy"]["std"] is None
+    write_json(tmp_path / "run.json", metrics)  # refuses NaN/inf
+    assert json.loads((tmp_path / "run.json").read_text()) == metrics

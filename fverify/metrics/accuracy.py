@@ -15,7 +15,8 @@ class AccuracySummary:
 
     ``std`` is the population standard deviation over folds (``ddof=0``), as insightface
     prints it; ``se`` is the standard error of the mean, ``std(ddof=1) / sqrt(k)``, as the LFW
-    results page defines it. For 10 folds ``std`` is about 3x ``se``.
+    results page defines it. For 10 folds ``std`` is about 3x ``se``. With a single tested
+    fold (a fixed train/test split) there is no spread over folds: both are None.
     """
 
     folds: np.ndarray
@@ -25,9 +26,11 @@ class AccuracySummary:
         return float(np.mean(self.folds))
 
     @property
-    def std(self) -> float:
-        return float(np.std(self.folds, ddof=0))
+    def std(self) -> float | None:
+        return float(np.std(self.folds, ddof=0)) if len(self.folds) > 1 else None
 
     @property
-    def se(self) -> float:
+    def se(self) -> float | None:
+        if len(self.folds) < 2:
+            return None
         return float(np.std(self.folds, ddof=1) / np.sqrt(len(self.folds)))

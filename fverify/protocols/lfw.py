@@ -20,12 +20,15 @@ from fverify.protocols.fields import integer
 from fverify.protocols.official import differs_from_official, md5_of, official_path
 from fverify.protocols.protocol import Protocol
 
-# Shipped lists per view; View 1's two files become folds 0 (DevTrain) and 1 (DevTest), so a
-# 2-fold evaluation fits the threshold on one and tests on the other.
+# Shipped lists per view.
 VIEWS: dict[str, tuple[str, ...]] = {
     "2": ("lfw/pairs.txt",),
     "1": ("lfw/pairsDevTrain.txt", "lfw/pairsDevTest.txt"),
 }
+# View 1 is a fixed split, not a cross-validation: each file is one fold, the threshold is
+# fitted on DevTrain and the result reported on DevTest (the view's use in the LFW technical
+# report), never the reverse. Value: the index of the tested file; View 2 cross-validates.
+TESTED_FILE: dict[str, int | None] = {"2": None, "1": 1}
 PROTOCOL_NAMES = {"2": "lfw", "1": "lfw-view1"}
 # Tried in this order on the first images of the list; the first that exists is used for the
 # whole root (a root mixing extensions is reported as missing images, never guessed per file).
@@ -45,6 +48,7 @@ class PairLines:
     images: list[tuple[tuple[str, int], tuple[str, int]]]  # ((name, number), (name, number))
     labels: np.ndarray
     folds: np.ndarray
+    files: np.ndarray  # index (into sources) of the file each pair was read from
     sources: tuple[str, ...]
     md5s: tuple[str, ...]
     fold_rule: str  # the header blocks the folds are, e.g. "pairs.txt: 10 blocks of 600 pairs"
@@ -58,31 +62,51 @@ def parse_pairs(paths: Sequence[str | Path], sources: Sequence[str] | None = Non
     images: list[tuple[tuple[str, int], tuple[str, int]]] = []
     labels: list[bool] = []
     folds: list[int] = []
+    files: list[int] = []
     blocks: list[str] = []
-    for path in paths:
+    for file, path in enumerate(paths):
         first_fold = folds[-1] + 1 if folds else 0
         (num_folds, per_class), pair_lines = _parse_file(Path(path))
         for pair, label, fold in pair_lines:
             images.append(pair)
             labels.append(label)
             folds.append(first_fold + fold)
+            files.append(file)
         blocks.append(f"{Path(path).name}: {num_folds} block{'s' if num_folds > 1 else ''} of "
                       f"{2 * per_class} pairs")
     return PairLines(images, np.array(labels, dtype=bool), np.array(folds, dtype=np.int64),
-                     tuple(sources or map(str, paths)), tuple(md5_of(p) for p in paths),
+                     np.array(files, dtype=np.int64), tuple(sources or map(str, paths)), tuple(md5_of(p) for p in paths),
                      f"one fold per header block ({'; '.join(blocks)})")
 
 
-def to_protocol(lines: PairLines, name: str, extension: str = "jpg") -> Protocol:
-    """A Protocol whose items are the distinct images, in order of first appearance."""
+def to_protocol(lines: PairLines, name: str, extension: str = "jpg",
+                tested_file: int | None = None) -> Protocol:
+    """A Protocol whose items are the distinct images, in order of first appearance.
+
+    Folds are the header blocks (cross-validation), or with ``tested_file`` one fold per file:
+    a fixed split that fits the threshold on the other files and reports on that one.
+    """
     index: dict[str, int] = {}
     pairs = np.empty((len(lines.images), 2), dtype=np.int64)
     for i, pair in enumerate(lines.images):
         for side, (person, number) in enumerate(pair):
             pairs[i, side] = index.setdefault(image_path(person, number, extension), len(index))
-    return Protocol(name, tuple(index), pairs, lines.labels, lines.folds,
+    folds, fold_rule = lines.folds, lines.fold_rule
+    if tested_file is not None:
+        folds, fold_rule = lines.files, _fixed_split_rule(lines, tested_file)
+    return Protocol(name, tuple(index), pairs, lines.labels, folds,
                     source="+".join(lines.sources), source_md5="+".join(lines.md5s),
-                    fold_rule=lines.fold_rule, fold_fix=FOLD_FIX)
+                    fold_rule=fold_rule, fold_fix=FOLD_FIX, test_fold=tested_file)
+
+
+def _fixed_split_rule(lines: PairLines, tested_file: int) -> str:
+    """The fold rule of a fixed split by file, with each file's name and pair count."""
+    sizes = np.bincount(lines.files, minlength=len(lines.sources))
+    described = [f"fold {file} = {Path(source).name} ({sizes[file]} pairs)"
+                 for file, source in enumerate(lines.sources)]
+    fitted = " + ".join(d for file, d in enumerate(described) if file != tested_file)
+    return (f"fixed split, one fold per file: threshold fitted on {fitted}, every metric "
+            f"reported on {described[tested_file]} alone")
 
 
 def image_path(person: str, number: int, extension: str = "jpg") -> str:
@@ -113,7 +137,7 @@ def load_lfw(data: str | Path, pairs: Sequence[str | Path] | None = None,
         warnings += [w for p, n in zip(pairs, official) if (w := differs_from_official(p, n))]
     root = Path(data)
     extension = detect_extension(root, [image_path(*pair[0], "") for pair in lines.images])
-    protocol = to_protocol(lines, PROTOCOL_NAMES[view], extension)
+    protocol = to_protocol(lines, PROTOCOL_NAMES[view], extension, TESTED_FILE[view])
     return image_files_evalset(
         protocol, root, warnings=tuple(warnings),
         fix="restore the missing files or point --data at a complete copy")

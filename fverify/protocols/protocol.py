@@ -19,8 +19,13 @@ class Protocol:
     0-based fold of pair ``i`` as the protocol file defines it. Pair ``i`` is the ``i``-th pair
     in file order, which is also its ``pair_id`` in score files.
 
+    ``test_fold`` is None for k-fold cross-validation (each fold tested at a threshold fitted
+    on the others); a fold id makes the protocol a fixed split that fits on all other folds
+    and reports on that fold alone (LFW View 1: fit on DevTrain, report on DevTest).
+
     ``fold_rule`` says in a short phrase where the folds came from (a header's blocks, a fold
-    column, a rule); results and ``--validate`` show it. ``fold_fix`` is the advice given when
+    column, a rule) and, for a fixed split, which fold is reported; results and ``--validate``
+    show it. ``fold_fix`` is the advice given when
     the folds are unusable (fewer than 2, a fold without both classes): what to do depends on
     where they came from, which only the adapter knows.
     """
@@ -36,6 +41,7 @@ class Protocol:
     _: KW_ONLY
     fold_rule: str
     fold_fix: InitVar[str]
+    test_fold: int | None = None
 
     def __post_init__(self, fold_fix: str) -> None:
         n = len(self.labels)
@@ -47,6 +53,8 @@ class Protocol:
         if n and (self.pairs.min() < 0 or self.pairs.max() >= len(self.items)):
             raise ValueError(f"protocol {self.name}: a pair refers to an item that does not exist")
         check_folds(self.labels, self.folds, where=self.source or self.name, fix=fold_fix)
+        if self.test_fold is not None and not 0 <= self.test_fold < self.num_folds:
+            raise ValueError(f"protocol {self.name}: test fold {self.test_fold} does not exist")
 
     @property
     def num_pairs(self) -> int:

@@ -14,18 +14,21 @@ def evaluation_lines(evaluation: Evaluation, fold_base: int = 0) -> list[str]:
     """Accuracy (mean ± se, and insightface's std, each labelled), per-fold thresholds, AUC, EER
     and TAR@FAR. ``fold_base`` is the number the first fold is printed as (its id in the input)."""
     accuracy, search, roc = evaluation.accuracy, evaluation.search, evaluation.roc
-    lines = [
-        f"threshold search: {search.method}, {search.rule}",
-        f"accuracy  {percent(accuracy.mean)} ± {percent(accuracy.se)}  [± is the {SE_LABEL}]",
-        f"          std {percent(accuracy.std)}  [{STD_LABEL}]",
-        f"  {'fold':>4}  {'threshold':>12}  {'train acc':>9}  {'test acc':>9}",
-    ]
-    for fold, (threshold, train, test) in enumerate(
-        zip(search.thresholds, search.train_accuracy, search.test_accuracy)
-    ):
+    lines = [f"threshold search: {search.method}, {search.rule}"]
+    if evaluation.test_fold is None:
+        lines += [
+            f"accuracy  {percent(accuracy.mean)} ± {percent(accuracy.se)}  [± is the {SE_LABEL}]",
+            f"          std {percent(accuracy.std)}  [{STD_LABEL}]",
+        ]
+    else:
+        lines.append(f"accuracy  {percent(accuracy.mean)}  [fold {evaluation.test_fold + fold_base} "
+                     "alone, threshold fitted on the other folds: no spread over folds]")
+    pooled = "all pairs" if evaluation.test_fold is None else "the tested fold's pairs"
+    lines.append(f"  {'fold':>4}  {'threshold':>12}  {'train acc':>9}  {'test acc':>9}")
+    for fold, threshold, train, test in zip(evaluation.tested_folds, search.thresholds, search.train_accuracy, search.test_accuracy):
         lines.append(f"  {fold + fold_base:>4}  {threshold:>12.6g}  {percent(train):>9}  {percent(test):>9}")
     lines += [
-        f"AUC       {evaluation.auc:.6f}  (pooled ROC of all pairs)",
+        f"AUC       {evaluation.auc:.6f}  (pooled ROC of {pooled})",
         f"EER       {percent(evaluation.eer.rate)} at score threshold "
         f"{evaluation.eer.threshold:.6g} (interpolated)",
     ]

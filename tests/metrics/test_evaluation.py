@@ -57,3 +57,70 @@ def test_exact_is_the_default_method(lfw_like):
 def test_one_fold_is_refused():
     with pytest.raises(ValueError, match="at least 2 folds"):
         evaluate(np.array([0.1, 0.9]), np.array([False, True]), np.array([0, 0]))
+
+
+def best_training_cut(scores, labels):
+    """Brute force: the training accuracy of the best 'score > t' rule over every distinct
+    score (and below all), and the range of thresholds that make those same decisions."""
+    candidates = np.concatenate([[-np.inf], np.unique(scores)])
+    accuracy = np.array([np.mean((scores > t) == labels) for t in candidates])
+    best = len(candidates) - 1 - int(np.argmax(accuracy[::-1]))  # ties: the highest cut
+    upper = candidates[best + 1] if best + 1 < len(candidates) else np.inf
+    return accuracy[best], candidates[best], upper
+
+
+@pytest.mark.parametrize("test_fold", [0, 1, 2])
+def test_fixed_split_fits_on_the_other_folds_and_reports_the_test_fold_alone(test_fold):
+    rng = np.random.default_rng(7)
+    labels = rng.random(900) < 0.5
+    folds = rng.integers(0, 3, 900)
+    scores = np.where(labels, 0.8, 0.0) + rng.standard_normal(900)
+    result = evaluate(scores, labels, folds, test_fold=test_fold)
+    train, test = folds != test_fold, folds == test_fold
+    train_accuracy, low, high = best_training_cut(scores[train], labels[train])
+    threshold = result.search.thresholds[0]
+    assert result.num_folds == 1 and result.tested_folds == [test_fold] and result.test_fold == test_fold
+    assert result.search.train_accuracy[0] == pytest.approx(train_accuracy, abs=1e-12)
+    assert low <= threshold < high
+    # Every reported figure is of the tested fold's pairs, decided at the fitted threshold.
+    assert np.array_equal(result.labels, labels[test]) and not result.folds.any()
+    assert result.accuracy.mean == pytest.approx(np.mean((scores[test] > threshold) == labels[test]), abs=1e-12)
+    assert np.array_equal(result.correct, (scores[test] > threshold) == labels[test])
+    assert result.auc == pytest.approx(roc_auc_score(labels[test], scores[test]), abs=1e-12)
+    assert result.roc.num_positive == labels[test].sum()
+    # One tested fold has no spread over folds.
+    assert result.accuracy.se is None and result.accuracy.std is None
+
+
+def test_fixed_split_never_looks_at_the_tested_fold_to_fit():
+    rng = np.random.default_rng(8)
+    labels = np.tile([True, False], 300)
+    folds = np.repeat([0, 1], 300)
+    scores = np.where(labels, 1.0, 0.0) + rng.standard_normal(600)
+    shuffled = scores.copy()
+    shuffled[folds == 1] = rng.permutation(scores[folds == 1]) + 5.0  # wreck the test fold
+    fitted = evaluate(scores, labels, folds, test_fold=1).search.thresholds
+    assert np.array_equal(evaluate(shuffled, labels, folds, test_fold=1).search.thresholds, fitted)
+    # Cross-validation on the same two folds does fit on fold 1 for fold 0's threshold.
+    assert not np.array_equal(evaluate(shuffled, labels, folds).search.thresholds[:1],
+                              evaluate(scores, labels, folds).search.thresholds[:1])
+
+
+def test_fixed_split_with_the_grid_search_uses_the_grid_rule():
+    rng = np.random.default_rng(9)
+    labels = np.tile([True, False], 200)
+    folds = np.repeat([0, 1], 200)
+    scores = np.clip(np.where(labels, 0.5, 0.1) + 0.2 * rng.standard_normal(400), -1, 1)
+    result = evaluate(scores, labels, folds, "grid", test_fold=1)
+    distance, threshold = 2 - 2 * scores, result.search.thresholds[0]
+    # insightface: the first grid threshold of best accuracy on the training fold.
+    grid = np.arange(0, 4, 0.01)
+    train_accuracy = [np.mean((distance[folds == 0] < t) == labels[folds == 0]) for t in grid]
+    assert threshold == grid[int(np.argmax(train_accuracy))]
+    assert result.accuracy.mean == pytest.approx(np.mean((distance[folds == 1] < threshold) == labels[folds == 1]))
+
+
+def test_a_test_fold_that_does_not_exist_is_refused():
+    with pytest.raises(ValueError, match="fold 2"):
+        evaluate(np.array([0.1, 0.9, 0.2, 0.8]), np.array([False, True, False, True]), np.array([0, 0, 1, 1]),
+                 test_fold=2)

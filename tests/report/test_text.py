@@ -24,6 +24,18 @@ def test_evaluation_lines_label_both_spreads_and_every_fold():
     assert "TAR@FAR=1e-6  unresolvable (n_neg=50)" in text
 
 
+def test_a_fixed_split_prints_its_one_tested_fold_and_no_spread():
+    labels = np.tile([True, False], 50)
+    scores = np.where(labels, 1.0, 0.0) + 0.8 * np.sin(np.arange(100))
+    evaluation = evaluate(scores, labels, np.repeat([0, 1], 50), test_fold=1)
+    lines = evaluation_lines(evaluation, fold_base=1)
+    text = "\n".join(lines)
+    assert "fold 2 alone, threshold fitted on the other folds" in text and "±" not in text
+    fold_rows = [line for line in lines if line.strip()[:1].isdigit()]
+    assert len(fold_rows) == 1 and fold_rows[0].split()[0] == "2"
+    assert "pooled ROC of the tested fold's pairs" in text and "TAR@FAR=1e-2  unresolvable (n_neg=25)" in text
+
+
 def test_comparison_lines_state_the_test_and_its_verdict():
     lines = comparison_lines("a.csv", "b.csv", 100, compare(toy(0.3), toy(0.9)))
     assert lines[0] == "paired comparison: A = a.csv, B = b.csv"
