@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fverify.atomic import write_json
 from fverify.cli.options import add_json, add_threshold
+from fverify.errors import FverifyError
 from fverify.metrics.compare import compare
 from fverify.metrics.evaluation import Evaluation, evaluate
 from fverify.report.text import comparison_lines, evaluation_lines
@@ -32,6 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="scores of model B on the same pairs: McNemar test and bootstrap CI of A - B "
         "(--json then writes the comparison)",
     )
+    parser.add_argument(
+        "--test-fold",
+        type=int,
+        metavar="N",
+        help="a fixed split instead of k-fold cross-validation: fit the threshold on every other "
+        "fold and report on fold N alone (numbered as in the file; an LFW View 1 run's "
+        "scores.csv: --test-fold 1, DevTest)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -39,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     table = read_scores(args.scores)
     read_s = time.perf_counter() - started
-    evaluation = evaluate(table.scores, table.labels, table.folds, args.threshold)
+    test_fold = tested_fold(table, args.test_fold)
+    evaluation = evaluate(table.scores, table.labels, table.folds, args.threshold, test_fold)
     metrics_s = time.perf_counter() - started - read_s
     print(summary(table, evaluation))
     if args.compare is None:
@@ -51,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
                     protocol="scores-csv",
                     protocol_source=str(table.path),
                     protocol_md5=table.md5,
-                    fold_rule=table.fold_rule,
+                    fold_rule=fold_rule(table, test_fold),
                     scores_csv=str(table.path),
                     timings={"read_s": read_s, "metrics_s": metrics_s},
                 ),
@@ -60,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     table_b = read_scores(args.compare)
     check_same_pairs(table, table_b)
-    evaluation_b = evaluate(table_b.scores, table_b.labels, table_b.folds, args.threshold)
+    evaluation_b = evaluate(table_b.scores, table_b.labels, table_b.folds, args.threshold, test_fold)
     comparison = compare(evaluation, evaluation_b)
     print()
     print(summary(table_b, evaluation_b))
@@ -77,9 +87,33 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def tested_fold(table: ScoreTable, test_fold: int | None) -> int | None:
+    """``--test-fold`` as a 0-based fold id, after checking that the file has that fold."""
+    if test_fold is None:
+        return None
+    num_folds = int(table.folds.max()) + 1
+    if not 0 <= test_fold - table.fold_base < num_folds:
+        raise FverifyError(f"--test-fold {test_fold} is not a fold of this file (its folds are "
+                           f"{table.fold_base}..{num_folds - 1 + table.fold_base})",
+                           where=str(table.path), fix="give one of the file's fold ids")
+    return test_fold - table.fold_base
+
+
+def fold_rule(table: ScoreTable, test_fold: int | None) -> str:
+    """Where the folds came from, and which one is reported in a fixed split."""
+    if test_fold is None:
+        return table.fold_rule
+    return (f"{table.fold_rule}; fixed split: threshold fitted on every other fold, every metric "
+            f"reported on fold {test_fold + table.fold_base} alone")
+
+
 def summary(table: ScoreTable, evaluation: Evaluation) -> str:
     """The readable report of one score file (rates printed in percent)."""
-    roc = evaluation.roc
-    header = (f"{table.path}: {table.num_pairs} pairs ({roc.num_positive} same, {roc.num_negative} "
-              f"different), {evaluation.num_folds} folds ({table.fold_rule})")
+    classes = f"{evaluation.roc.num_positive} same, {evaluation.roc.num_negative} different"
+    if evaluation.test_fold is None:
+        header = f"{table.path}: {table.num_pairs} pairs ({classes}), {evaluation.num_folds} folds ({table.fold_rule})"
+    else:
+        header = (f"{table.path}: {table.num_pairs} pairs in {int(table.folds.max()) + 1} folds "
+                  f"({fold_rule(table, evaluation.test_fold)}); reported: {len(evaluation.labels)} "
+                  f"pairs ({classes})")
     return "\n".join([header, *evaluation_lines(evaluation, table.fold_base)])

@@ -14,8 +14,8 @@ from fverify.protocols.lfw import VIEWS, load_lfw
 def add_protocol_options(parser: argparse.ArgumentParser) -> None:
     """LFW's own options (without --data, which pack shares between protocols)."""
     parser.add_argument("--view", choices=sorted(VIEWS, reverse=True), default="2",
-                        help="2: pairs.txt, 10 folds (default); 1: pairsDevTrain.txt (fold 0) "
-                        "+ pairsDevTest.txt (fold 1)")
+                        help="2: pairs.txt, 10-fold cross-validation (default); 1: threshold "
+                        "fitted on pairsDevTrain.txt, metrics of pairsDevTest.txt")
     parser.add_argument("--pairs", type=Path, action="append", metavar="FILE",
                         help="your copy of the view's pairs file instead of the shipped one "
                         "(View 1: give --pairs twice, DevTrain then DevTest); an md5 different "

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fverify.errors import FverifyError
-from fverify.protocols.lfw import VIEWS, load_lfw, parse_pairs, to_protocol
+from fverify.protocols.lfw import TESTED_FILE, VIEWS, load_lfw, parse_pairs, to_protocol
 from fverify.protocols.official import official_path
 
 
@@ -45,6 +45,25 @@ def test_view1_files_parse_as_two_folds():
     assert lines.sources == ("lfw/pairsDevTrain.txt", "lfw/pairsDevTest.txt")
     assert lines.fold_rule == ("one fold per header block (pairsDevTrain.txt: 1 block of 2200 "
                                "pairs; pairsDevTest.txt: 1 block of 1000 pairs)")
+
+
+def test_view1_is_a_fixed_split_fit_on_devtrain_reported_on_devtest():
+    protocol = to_protocol(official("1"), "lfw-view1", tested_file=TESTED_FILE["1"])
+    assert protocol.test_fold == 1
+    assert np.bincount(protocol.folds).tolist() == [2200, 1000]
+    assert np.bincount(protocol.folds, weights=protocol.labels).tolist() == [1100, 500]
+    assert protocol.fold_rule == (
+        "fixed split, one fold per file: threshold fitted on fold 0 = pairsDevTrain.txt (2200 "
+        "pairs), every metric reported on fold 1 = pairsDevTest.txt (1000 pairs) alone")
+    assert TESTED_FILE["2"] is None and to_protocol(official("2"), "lfw").test_fold is None
+
+
+def test_view1_files_with_several_blocks_are_still_one_fold_each(tmp_path):
+    train = write(tmp_path, "2\t1\nA\t1\t2\nA\t1\tB\t1\nC\t1\t2\nC\t2\tD\t1\n", "train.txt")
+    test = write(tmp_path, "1\nE\t1\t2\nE\t1\tF\t1\n", "test.txt")
+    protocol = to_protocol(parse_pairs([train, test]), "lfw-view1", tested_file=1)
+    assert protocol.folds.tolist() == [0, 0, 0, 0, 1, 1]
+    assert "fold 0 = train.txt (4 pairs)" in protocol.fold_rule and "fold 1 = test.txt (2 pairs)" in protocol.fold_rule
 
 
 def write(tmp_path, text, name="pairs.txt"):
