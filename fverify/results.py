@@ -32,7 +32,8 @@ def metrics_json(evaluation: Evaluation) -> dict[str, Any]:
             "std_is": STD_LABEL,
             "se_is": SE_LABEL,
             "folds": [
-                {"fold": fold, "threshold": float(threshold), "accuracy": float(test), "train_accuracy": float(train)}
+                {"fold": fold, "threshold": float(threshold), "accuracy": float(test),
+                 "train_accuracy": float(train)}
                 for fold, threshold, test, train in zip(
                     evaluation.tested_folds, search.thresholds, search.test_accuracy, search.train_accuracy)
             ],

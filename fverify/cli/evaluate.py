@@ -111,7 +111,8 @@ def summary(table: ScoreTable, evaluation: Evaluation) -> str:
     """The readable report of one score file (rates printed in percent)."""
     classes = f"{evaluation.roc.num_positive} same, {evaluation.roc.num_negative} different"
     if evaluation.test_fold is None:
-        header = f"{table.path}: {table.num_pairs} pairs ({classes}), {evaluation.num_folds} folds ({table.fold_rule})"
+        header = (f"{table.path}: {table.num_pairs} pairs ({classes}), {evaluation.num_folds} folds "
+                  f"({table.fold_rule})")
     else:
         header = (f"{table.path}: {table.num_pairs} pairs in {int(table.folds.max()) + 1} folds "
                   f"({fold_rule(table, evaluation.test_fold)}); reported: {len(evaluation.labels)} "

@@ -13,9 +13,10 @@ def resolve_dtype(dtype: str, device_type: str) -> str:
     """``auto`` -> float32 on CPU, float16 autocast (AMP) on CUDA; explicit names are kept.
 
     CPU: bf16 autocast is faster on CPUs with native bf16 but failed the precision proof
-    (``fverify bench precision``; the measured figures are in the README), so it is opt-in. CUDA: float32 convolutions there already
-    take TF32 inputs (10-bit mantissa, torch's cuDNN default), the mantissa of float16, so
-    AMP mainly changes the speed (not yet measured by the proof on a GPU).
+    (``fverify bench precision``; the measured figures are in the README), so it is opt-in.
+    CUDA: float32 convolutions there already take TF32 inputs (10-bit mantissa, torch's cuDNN
+    default), the mantissa of float16, so AMP mainly changes the speed (not yet measured by the
+    proof on a GPU).
     """
     if dtype == "auto":
         return "float16" if device_type == "cuda" else "float32"

@@ -75,7 +75,8 @@ def parse_pairs(paths: Sequence[str | Path], sources: Sequence[str] | None = Non
         blocks.append(f"{Path(path).name}: {num_folds} block{'s' if num_folds > 1 else ''} of "
                       f"{2 * per_class} pairs")
     return PairLines(images, np.array(labels, dtype=bool), np.array(folds, dtype=np.int64),
-                     np.array(files, dtype=np.int64), tuple(sources or map(str, paths)), tuple(md5_of(p) for p in paths),
+                     np.array(files, dtype=np.int64), tuple(sources or map(str, paths)),
+                     tuple(md5_of(p) for p in paths),
                      f"one fold per header block ({'; '.join(blocks)})")
 
 

@@ -25,7 +25,9 @@ def evaluation_lines(evaluation: Evaluation, fold_base: int = 0) -> list[str]:
                      "alone, threshold fitted on the other folds: no spread over folds]")
     pooled = "all pairs" if evaluation.test_fold is None else "the tested fold's pairs"
     lines.append(f"  {'fold':>4}  {'threshold':>12}  {'train acc':>9}  {'test acc':>9}")
-    for fold, threshold, train, test in zip(evaluation.tested_folds, search.thresholds, search.train_accuracy, search.test_accuracy):
+    for fold, threshold, train, test in zip(
+        evaluation.tested_folds, search.thresholds, search.train_accuracy, search.test_accuracy
+    ):
         lines.append(f"  {fold + fold_base:>4}  {threshold:>12.6g}  {percent(train):>9}  {percent(test):>9}")
     lines += [
         f"AUC       {evaluation.auc:.6f}  (pooled ROC of {pooled})",
