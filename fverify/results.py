@@ -24,6 +24,9 @@ def metrics_json(evaluation: Evaluation) -> dict[str, Any]:
         "num_positive": evaluation.roc.num_positive,
         "num_negative": evaluation.roc.num_negative,
         "num_folds": evaluation.num_folds,
+        # null after k-fold cross-validation; the one reported fold's id (0-based) after a fixed
+        # split, which re-evaluating scores_csv needs (fverify evaluate --test-fold)
+        "test_fold": evaluation.test_fold,
         "threshold_rule": search.rule,
         "accuracy": {
             "mean": accuracy.mean,

@@ -45,7 +45,7 @@ def test_metrics_follow_the_design_contract(evaluations, pairs):
     assert {"accuracy", "auc", "eer", "tar_at_far"} <= set(metrics)
     assert {"mean", "std", "se", "folds"} <= set(metrics["accuracy"])
     assert set(metrics["accuracy"]["folds"][0]) >= {"threshold", "accuracy"}
-    assert len(metrics["accuracy"]["folds"]) == 10
+    assert len(metrics["accuracy"]["folds"]) == 10 and metrics["test_fold"] is None
     # Independent values: fold accuracies from the document's own thresholds, spreads by formula.
     right = right_by_hand(scores, labels, folds, metrics)
     by_fold = np.array([right[folds == f].mean() for f in range(10)])
@@ -118,7 +118,7 @@ def test_a_fixed_split_is_strict_json_with_its_tested_fold(tmp_path):
     labels, folds = lfw_shaped_pairs(6000)
     evaluation = evaluate(synthetic_scores(labels, model_seed=3), labels, folds // 5, test_fold=1)
     metrics = metrics_json(evaluation)
-    assert metrics["num_pairs"] == 3000 and metrics["num_folds"] == 1
+    assert metrics["num_pairs"] == 3000 and metrics["num_folds"] == 1 and metrics["test_fold"] == 1
     assert [fold["fold"] for fold in metrics["accuracy"]["folds"]] == [1]
     assert metrics["accuracy"]["se"] is None and metrics["accuracy"]["std"] is None
     write_json(tmp_path / "run.json", metrics)  # refuses NaN/inf

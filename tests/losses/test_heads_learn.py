@@ -15,8 +15,11 @@ from fverify.losses import HEADS, HardMining, build_head
 NUM_IDENTITIES = 12
 TRAIN_PER_IDENTITY = 24
 HELD_OUT_PER_IDENTITY = 8
-SIZE = 56  # the synthetic 112x112 faces, area-downsampled: 4x less compute, same task
-STEPS = 400
+# The synthetic 112x112 faces area-downsampled to 28x28 (16x less compute) and 150 steps: every
+# head still cuts its loss to 0.15x or less and lifts held-out top-1 from 0.23 to 0.9 or more
+# (seed 0), well clear of the bars below, in about a tenth of the time of 56x56 and 400 steps.
+SIZE = 28
+STEPS = 150
 BATCH = 32
 EMBEDDING_DIM = 64
 CHANCE = 1 / NUM_IDENTITIES
