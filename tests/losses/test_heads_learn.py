@@ -28,6 +28,16 @@ CHANCE = 1 / NUM_IDENTITIES
 HEAD_OPTIONS = {"sphereface": {"gamma": 1.0}}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """The model is tiny: splitting its small convolutions over threads costs more in
+    synchronisation than it gains, and far more on a shared machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def faces():
     identities = make_identities(NUM_IDENTITIES, seed=3)
