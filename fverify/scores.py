@@ -17,7 +17,7 @@ import numpy as np
 
 from fverify.atomic import atomic_open
 from fverify.errors import FverifyError, at
-from fverify.protocols.fields import parse_fold_id, parse_label
+from fverify.fields import parse_fold_id, parse_label
 from fverify.protocols.folds import check_folds, folds_of_file
 from fverify.protocols.official import md5_of
 
