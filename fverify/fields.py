@@ -10,8 +10,10 @@ point and exponent; no underscores; bounded length.
 """
 from __future__ import annotations
 
+import math
 import re
 import string
+import sys
 
 from fverify.errors import FverifyError
 
@@ -21,6 +23,8 @@ MAX_INTEGER_DIGITS = 18
 # Far longer than any float repr (at most 24 characters); long enough for a 60-digit decimal.
 MAX_NUMBER_CHARS = 100
 SHOWN_CHARS = 40
+# No float lies below it, so no threshold could call a pair of this score same.
+LOWEST_FLOAT = -sys.float_info.max
 _INTEGER = re.compile(rf"-?[0-9]{{1,{MAX_INTEGER_DIGITS}}}")
 # Python's float grammar without underscores: digits with an optional point, or a point and
 # digits, then an optional exponent; or the words nan/inf/infinity (callers refuse those by
@@ -67,6 +71,27 @@ def parse_fold_id(text: str, where: str) -> int:
                                where=where, fix="fold ids are small integers: 0..k-1 or 1..k")
         raise FverifyError(f"fold {shown(text)} is not an integer", where=where,
                            fix="fold ids are 0..k-1 or 1..k")
+    return value
+
+
+def parse_score(text: str, where: str) -> float:
+    """A pair score: a finite number (see :func:`number`) above :data:`LOWEST_FLOAT`, so that
+    every threshold the metrics place between and below scores is a finite number; ``where``
+    is ``file:line``."""
+    value = number(text)
+    if value is None:
+        raise FverifyError(f"score {shown(text)} is not a number", where=where,
+                           fix="scores must be numbers in ASCII decimal or scientific notation, "
+                           "e.g. 0.25 or -1.5e-3")
+    if not math.isfinite(value):
+        spelling = text.strip(string.whitespace)
+        what = (f"score is {spelling}" if spelling.lstrip("+-").isalpha()
+                else f"score {shown(text)} is beyond the float range")
+        raise FverifyError(what, where=where, fix="scores must be finite numbers; fix what produced it")
+    if value == LOWEST_FLOAT:
+        raise FverifyError(f"score {shown(text)} is the lowest float: no threshold lies below it",
+                           where=where, fix="scores must be above -1.7976931348623157e308, so that "
+                           "a threshold can call every pair same; rescale them")
     return value
 
 
