@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +24,9 @@ from fverify.atomic import atomic_open
 from fverify.errors import FverifyError, at
 from fverify.fields import LOWEST_FLOAT, parse_fold_id, parse_label, parse_score
 from fverify.protocols.folds import check_folds, folds_of_file
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 REQUIRED_COLUMNS = ("score", "label")
 PARSED_COLUMNS = ("score", "label", "fold")
@@ -168,8 +172,9 @@ def _next_row(reader: Iterator[list[str]], path: Path, line: int) -> list[str] |
         return next(reader, None)
     except csv.Error as error:
         raise FverifyError(f"not readable as CSV: {error}", where=at(path, line),
-                           fix=f"a field holds at most {csv.field_size_limit():,} characters, "
-                           "and a quoted field ends with a quote") from None
+                           fix=f"a field holds at most {csv.field_size_limit():,} characters; check "
+                           "the quotes (a quoted field left open runs on to the end of the file)"
+                           ) from None
 
 
 def _parse_row(row: list[str], names: list[str], path: Path, line: int) -> tuple[float, bool, int | None]:
@@ -188,7 +193,7 @@ def _parse_row(row: list[str], names: list[str], path: Path, line: int) -> tuple
     return parse_score(fields["score"], where), parse_label(fields["label"], where), fold
 
 
-def _rows_one_by_one(reader: csv.reader, names: list[str], path: Path) -> _Body:
+def _rows_one_by_one(reader: Reader, names: list[str], path: Path) -> _Body:
     """The body read by the csv module, each row parsed as it is read."""
     rows, lines, parsed = [], [], []
     end_of_previous = reader.line_num
