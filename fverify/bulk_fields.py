@@ -155,3 +155,20 @@ def labels(grid: Grid, column: int) -> tuple[np.ndarray, np.ndarray]:
     matrix, lengths = grid.matrix(column, 1)
     vouched = (lengths == 1) & ((matrix[:, 0] == ord("1")) | (matrix[:, 0] == ord("0")))
     return matrix[:, 0] == ord("1"), vouched
+
+
+def short_text_keys(grid: Grid, column: int) -> np.ndarray | None:
+    """One integer per field of a column, equal exactly when the fields' texts with surrounding
+    whitespace stripped are equal: the field's bytes, zero-padded to 8, as one uint64 (a field
+    holds no NUL, so padding cannot make two fields equal). None unless every field has at most
+    8 bytes and begins and ends with a printable ASCII character (nothing to strip)."""
+    starts, ends = grid.bounds(column)
+    lengths = ends - starts
+    if not grid.num_rows or int(lengths.max()) > 8:
+        return None
+    buffer = np.frombuffer(grid.data, dtype=np.uint8)
+    filled = lengths > 0
+    edges = np.concatenate((buffer[starts[filled]], buffer[ends[filled] - 1]))
+    if np.any((edges <= ord(" ")) | (edges > ord("~"))):
+        return None
+    return grid.matrix(column, 8)[0].view(np.uint64).ravel()

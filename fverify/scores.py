@@ -83,7 +83,8 @@ class ScoreTable:
 @dataclass(frozen=True, eq=False)
 class _Body:
     """The parsed rows of a scores CSV; ``pair_id_keys`` are integers standing for the pair ids
-    one for one when the bulk reader could make them, else None."""
+    one for one (:func:`fverify.bulk_fields.short_text_keys`) when the bulk reader could make
+    them, else None."""
 
     scores: np.ndarray
     labels: np.ndarray
@@ -239,19 +240,8 @@ def _rows_in_bulk(grid: bulk_fields.Grid, names: list[str], path: Path) -> _Body
         name: (lambda index=index: grid.texts(index))
         for name, index in column.items() if name not in PARSED_COLUMNS
     })
-    keys = _integer_keys(grid, column["pair_id"]) if "pair_id" in column else None
+    keys = bulk_fields.short_text_keys(grid, column["pair_id"]) if "pair_id" in column else None
     return _Body(scores, labels, fold_ids, grid.lines, columns, keys)
-
-
-def _integer_keys(grid: bulk_fields.Grid, column: int) -> np.ndarray | None:
-    """The pair ids as integers when that maps equal ids to equal keys and different ids to
-    different keys: every id plain digits without a leading zero ('7' and '007' differ)."""
-    keys, vouched = bulk_fields.integers(grid, column)
-    starts, ends = grid.bounds(column)
-    leading_zero = (np.frombuffer(grid.data, dtype=np.uint8)[starts] == ord("0")) & (ends - starts > 1)
-    if not np.all(vouched) or np.any(leading_zero):
-        return None
-    return keys
 
 
 def _check_unique_keys(keys: np.ndarray, columns: Mapping[str, list[str]], lines: np.ndarray,

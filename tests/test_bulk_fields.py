@@ -96,3 +96,15 @@ def test_bulk_parsers_agree_with_the_field_parsers(column):
     # Plain spellings are vouched for: the bulk path is not a no-op.
     plain = [text.isascii() and text.isdigit() and len(text) <= 18 for text in texts]
     assert np.array_equal(vouched, plain)
+
+
+def test_short_text_keys_are_equal_exactly_when_the_texts_are():
+    ids = ["7", "007", "7", "abcdefgh", "abcdefg", "", "a-1", "", "aé1", "aé1"]
+    keys = bulk_fields.short_text_keys(grid_of("id,x\n" + "".join(f"{i},0\n" for i in ids), 2), 0)
+    same = keys[:, None] == keys[None, :]
+    assert np.array_equal(same, np.array(ids)[:, None] == np.array(ids)[None, :])
+
+
+@pytest.mark.parametrize("field", [" 7", "7\t", "abcdefghi", "7\u00a0", "\u3000"])
+def test_short_text_keys_leave_strippable_or_long_ids_to_the_text(field):
+    assert bulk_fields.short_text_keys(grid_of(f"id,x\n1,0\n{field},0\n", 2), 0) is None
