@@ -18,13 +18,6 @@ import numpy as np
 from fverify.fields import MAX_INTEGER_DIGITS
 
 NEWLINE, COMMA = ord("\n"), ord(",")
-# The characters of a plain decimal or scientific number; a field of only these is a float
-# spelling or nothing, both for fields.number (regex, then float) and numpy's float cast (the
-# same C parser behind float()). Byte 0 pads the matrices (a simple CSV holds no NUL).
-_NUMBER_BYTES = np.zeros(256, dtype=bool)
-_NUMBER_BYTES[list(b"\x000123456789+-.eE")] = True
-_DIGIT_BYTES = np.zeros(256, dtype=bool)
-_DIGIT_BYTES[list(b"\x000123456789")] = True
 # Fields wider than this are parsed one by one (a float repr has at most 24 characters).
 NUMBER_WIDTH = 32
 
@@ -111,12 +104,30 @@ def _width(grid: Grid, column: int, most: int) -> int:
     return max(1, min(most, int((ends - starts).max())))
 
 
+def _number_characters(matrix: np.ndarray) -> np.ndarray:
+    """Per row: every byte is one of ``0-9 + - . e E`` or the zero padding. A field of only
+    these is a float spelling or nothing, both for fields.number (regex, then float) and for
+    numpy's float cast (the same C parser as float()). Comparisons, not a lookup table: a
+    table lookup of every byte costs several times as much."""
+    # uint8 arithmetic wraps, so m - 43 <= 14 is exactly 43 <= m <= 57: + , - . / 0-9, less
+    # the comma and the slash.
+    allowed = ((matrix - ord("+")) <= ord("9") - ord("+")) & (matrix != ord(",")) & (matrix != ord("/"))
+    allowed |= (matrix | 0x20) == ord("e")
+    allowed |= matrix == 0
+    return allowed.all(axis=1)
+
+
+def _digits(matrix: np.ndarray) -> np.ndarray:
+    """Per row: every byte is an ASCII digit or the zero padding."""
+    return (((matrix - ord("0")) <= 9) | (matrix == 0)).all(axis=1)
+
+
 def numbers(grid: Grid, column: int) -> tuple[np.ndarray, np.ndarray]:
     """Floats of a column and the mask of fields read in bulk: 1 to 32 characters of
     ``0-9 + - . e E`` that float() reads (the values float() gives, bit for bit)."""
     matrix, lengths = grid.matrix(column, _width(grid, column, NUMBER_WIDTH))
     width = matrix.shape[1]
-    vouched = (lengths > 0) & (lengths <= width) & _NUMBER_BYTES[matrix].all(axis=1)
+    vouched = (lengths > 0) & (lengths <= width) & _number_characters(matrix)
     values = np.zeros(grid.num_rows)
     spellings = matrix[vouched].view(f"S{width}").ravel()
     try:
@@ -142,7 +153,7 @@ def integers(grid: Grid, column: int) -> tuple[np.ndarray, np.ndarray]:
     digits, nothing else."""
     matrix, lengths = grid.matrix(column, _width(grid, column, MAX_INTEGER_DIGITS))
     width = matrix.shape[1]
-    vouched = (lengths > 0) & (lengths <= width) & _DIGIT_BYTES[matrix].all(axis=1)
+    vouched = (lengths > 0) & (lengths <= width) & _digits(matrix)
     values = np.zeros(grid.num_rows, dtype=np.int64)
     for position in range(width):  # Horner's rule over the left-aligned digits
         digit = matrix[:, position].astype(np.int64) - ord("0")

@@ -108,3 +108,10 @@ def test_short_text_keys_are_equal_exactly_when_the_texts_are():
 @pytest.mark.parametrize("field", [" 7", "7\t", "abcdefghi", "7\u00a0", "\u3000"])
 def test_short_text_keys_leave_strippable_or_long_ids_to_the_text(field):
     assert bulk_fields.short_text_keys(grid_of(f"id,x\n1,0\n{field},0\n", 2), 0) is None
+
+
+def test_character_classes_are_exactly_the_number_and_digit_bytes():
+    every_byte = np.arange(256, dtype=np.uint8)[:, None]
+    number_bytes = set(b"\x000123456789+-.eE")
+    assert bulk_fields._number_characters(every_byte).tolist() == [b in number_bytes for b in range(256)]
+    assert bulk_fields._digits(every_byte).tolist() == [b in set(b"\x000123456789") for b in range(256)]
