@@ -134,8 +134,8 @@ def read_scores(path: str | PathLike[str]) -> ScoreTable:
             _check_unique_keys(body.pair_id_keys, body.columns, body.lines, path)
         else:
             _check_unique_pair_ids(body.columns["pair_id"], body.lines, path)
-    return ScoreTable(path, hashlib.md5(raw).hexdigest(), body.scores, body.labels, folds.folds, folds.base, folds.rule, body.lines,
-                      body.columns)
+    return ScoreTable(path, hashlib.md5(raw).hexdigest(), body.scores, body.labels, folds.folds,
+                      folds.base, folds.rule, body.lines, body.columns)
 
 
 def _read_bytes(path: Path) -> bytes:
