@@ -93,7 +93,8 @@ def bench_eval(sizes: Sequence[int] = DEFAULT_SIZES, *, seed: int = 0,
     """
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
-        "fverify bench eval: k-fold threshold search, exact vs insightface's grid loop",
+        "fverify bench eval: k-fold threshold search, exact vs insightface's grid loop, and the "
+        "whole fverify evaluate command",
         f"machine: {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
         f"1-min load average {load:.2f} at start; numpy {np.__version__}",
         f"workload: synthetic cosine scores (d'=5), LFW-shaped (10 folds, each half same then "
