@@ -1,6 +1,9 @@
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 
+from fverify import bulk_fields
 from fverify.errors import FverifyError
 from fverify.protocols.folds import stratified_folds
 from fverify.scores import check_same_pairs, read_scores, write_scores
@@ -179,3 +182,86 @@ def test_mismatched_pairs_are_refused_at_the_line(tmp_path, text_b, message):
     with pytest.raises(FverifyError) as caught:
         check_same_pairs(a, b)
     assert message in str(caught.value) and "a.csv" in str(caught.value)
+
+
+def test_first_bad_line_wins_whatever_its_fault(tmp_path):
+    # A score error on line 3 comes before a wrong field count on line 4, read either way.
+    for extra in ("", '"quoted",1,1\n'):
+        message = error_of(tmp_path, HEADER + "0.5,1,0\n1_0,0,0\n0.4,0\n" + extra)
+        assert "scores.csv:3: score '1_0' is not a number" in message
+
+
+@pytest.mark.parametrize("score, what", [
+    ("1_0", "score '1_0' is not a number"),
+    ("١", "score '١' is not a number"),
+    ("０.５", "score '０.５' is not a number"),
+    ("1e999", "score '1e999' is beyond the float range"),
+    ("-1.7976931348623157e308", "score '-1.7976931348623157e308' is the lowest float: no threshold lies below"),
+    ("1" * 200, "score '11111111111111111111'... (200 characters) is not a number"),
+])
+def test_scores_are_parsed_strictly(tmp_path, score, what):
+    assert f"scores.csv:3: {what}" in error_of(tmp_path, HEADER + f"0.5,1,0\n{score},0,0\n")
+
+
+def test_huge_fold_id_is_refused_at_its_line(tmp_path):
+    message = error_of(tmp_path, HEADER + f"0.5,1,0\n0.4,0,{2**63}\n")
+    assert "scores.csv:3: fold '9223372036854775808' has more than 18 digits" in message
+    message = error_of(tmp_path, HEADER + "0.5,1,0\n0.4,0," + "1" * 5000 + "\n")
+    assert "scores.csv:3: fold '11111111111111111111'... (5,000 characters) has more than 18" in message
+
+
+def test_a_field_over_the_csv_limit_is_an_error_at_its_line(tmp_path):
+    long_field = "x" * 131_073
+    for quote in ("", '"'):
+        message = error_of(tmp_path, "score,label,note\n0.5,1,a\n" + f"0.4,0,{quote}{long_field}{quote}\n")
+        assert "scores.csv:3: not readable as CSV: field larger than field limit (131072)" in message
+        assert "at most 131,072 characters" in message
+
+
+def test_pair_ids_repeated_or_not_read_in_bulk(tmp_path):
+    # '7' and '007' are different ids; '7' and ' 7 ' are the same one (spaces are trimmed).
+    body = "7,0.5,1,0\n007,0.4,0,0\n8,0.3,1,1\n9,0.2,0,1\n"
+    assert read_scores(csv_file(tmp_path, "pair_id,score,label,fold\n" + body)).num_pairs == 4
+    message = error_of(tmp_path, "pair_id,score,label,fold\n" + body + "10,0.1,1,1\n 7 ,0.1,0,1\n9,0.1,0,1\n")
+    assert "scores.csv:7: pair_id '7' already appears at line 2" in message
+    message = error_of(tmp_path, "pair_id,score,label,fold\n" + body + "10,0.1,1,1\n9,0.1,0,1\n8,0.1,0,1\n")
+    assert "scores.csv:7: pair_id '9' already appears at line 5" in message
+
+
+def read_outcome(path):
+    """What read_scores makes of a file: its arrays, or its error message."""
+    try:
+        table = read_scores(path)
+    except FverifyError as error:
+        return str(error)
+    return (table.scores.tobytes(), table.labels.tolist(), table.folds.tolist(), table.lines.tolist(),
+            table.fold_rule, dict(table.columns))
+
+
+# Replacements that a hostile or careless writer puts into a field.
+MUTANTS = ["1_0", " 1 ", "TRUE", "false", "x", "", "-1", "1e999", "nan", "-inf", "１", "١", "²", "0.5e-3",
+           "+.5", "007", "1e", str(2**63), "-1.7976931348623157e308", "2", "10", "\t0\t", '"0.5"', ",", "\r"]
+
+
+def test_bulk_and_csv_module_readings_agree(tmp_path):
+    """Seeded mutations of a valid file: the bulk reader gives what the csv module path gives,
+    the same arrays or the same message, and takes most files."""
+    rng = np.random.default_rng(0)
+    bulk_taken = 0
+    for case in range(300):
+        lines = ["pair_id,score,label,fold"] + [f"{i},{rng.random():.6f},{i % 2},{i // 8}" for i in range(32)]
+        for _ in range(rng.integers(0, 4)):
+            row = int(rng.integers(1, len(lines)))
+            fields = lines[row].split(",")
+            fields[int(rng.integers(0, 4))] = str(rng.choice(MUTANTS))
+            lines[row] = ",".join(fields)
+        if rng.random() < 0.3:
+            lines.insert(int(rng.integers(1, len(lines))), "")
+        path = tmp_path / f"case{case}.csv"
+        path.write_text(("\r\n" if rng.random() < 0.2 else "\n").join(lines) + "\n", newline="")
+        bulk = read_outcome(path)
+        with patch.object(bulk_fields, "simple_grid", return_value=None):
+            one_by_one = read_outcome(path)
+        assert bulk == one_by_one, path.read_text()
+        bulk_taken += bulk_fields.simple_grid(path.read_bytes(), 4) is not None
+    assert bulk_taken > 200

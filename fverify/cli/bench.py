@@ -111,7 +111,8 @@ def _precision_run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
 
 BENCH_TARGETS: dict[str, BenchTarget] = {
     "eval": BenchTarget(
-        "exact k-fold threshold search vs insightface's grid loop (6,000 and 1,000,000 pairs)",
+        "exact k-fold threshold search and the whole evaluate command vs insightface's grid "
+        "loop (6,000 and 1,000,000 pairs)",
         _eval_arguments, _eval_run),
     "embed": BenchTarget(
         "embedding images/s: pipeline vs naive loop vs compute-bound rate",

@@ -87,17 +87,18 @@ def check_folds(labels: np.ndarray, folds: np.ndarray, *, where: str, fix: str) 
     """
     if not len(folds):
         raise FverifyError("there are no pairs", where=where, fix="check that the file lists pairs")
-    present = np.unique(folds)
-    if present[0] != 0 or present[-1] != len(present) - 1:
+    # Counting, not np.unique: no sort of a million ids, and no import of numpy.ma (0.1 s).
+    # Ids 0..k-1 with none missing have k <= the number of pairs.
+    totals = np.bincount(folds) if folds.min() == 0 and folds.max() < len(folds) else None
+    if totals is None or not np.all(totals):
         raise FverifyError(
-            f"fold ids must be 0..k-1 with none missing; found {present.tolist()[:12]}",
+            f"fold ids must be 0..k-1 with none missing; found {np.unique(folds).tolist()[:12]}",
             where=where, fix=fix)
-    if len(present) < 2:
+    if len(totals) < 2:
         raise FverifyError(
             f"all {len(folds)} pairs are in one fold; the k-fold threshold search needs at "
             "least 2 folds", where=where, fix=fix)
-    positives = np.bincount(folds, weights=labels.astype(float), minlength=len(present))
-    totals = np.bincount(folds, minlength=len(present))
+    positives = np.bincount(folds, weights=labels.astype(float), minlength=len(totals))
     for fold, (pos, total) in enumerate(zip(positives, totals)):
         if pos == 0 or pos == total:
             kind = "positive (same)" if pos == 0 else "negative (different)"

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from fverify.errors import FverifyError, at
+from fverify.fields import integer
 from fverify.protocols.evalset import EvalSet, image_files_evalset
-from fverify.protocols.fields import integer
 from fverify.protocols.official import differs_from_official, md5_of, official_path
 from fverify.protocols.protocol import Protocol
 

@@ -14,8 +14,8 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from fverify.errors import FverifyError, at
+from fverify.fields import parse_fold_id, parse_label
 from fverify.protocols.evalset import EvalSet, image_files_evalset
-from fverify.protocols.fields import parse_fold_id, parse_label
 from fverify.protocols.folds import folds_of_file
 from fverify.protocols.official import md5_of
 from fverify.protocols.protocol import Protocol

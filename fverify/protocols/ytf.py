@@ -21,8 +21,8 @@ import numpy as np
 
 from fverify.data.images import ImageFiles
 from fverify.errors import FverifyError, at
+from fverify.fields import integer
 from fverify.protocols.evalset import EvalSet, missing_error
-from fverify.protocols.fields import integer
 from fverify.protocols.official import differs_from_official, md5_of, official_path
 from fverify.protocols.protocol import Protocol
 

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fverify.cli import main
@@ -91,3 +92,16 @@ def test_evaluate_never_imports_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_extreme_finite_scores_give_finite_thresholds_in_the_json(tmp_path):
+    # Positives score low here, so each fold's best training cut calls every pair same (3 of 4
+    # right): its threshold is the float just below the lowest training score, -1.797e308 for
+    # fold 1. (The lowest float itself is refused when read: nothing lies below it.)
+    body = "-1.797e308,1,0\n0.1,1,0\n0.2,1,0\n1.797e308,0,0\n0.1,1,1\n0.2,1,1\n0.3,1,1\n0.9,0,1\n"
+    (tmp_path / "extreme.csv").write_text("score,label,fold\n" + body)
+    out = tmp_path / "run.json"
+    assert main(["evaluate", str(tmp_path / "extreme.csv"), "--json", str(out)]) == 0
+    folds = json.loads(out.read_text())["metrics"]["accuracy"]["folds"]
+    assert [fold["threshold"] for fold in folds] == [np.nextafter(0.1, -np.inf), np.nextafter(-1.797e308, -np.inf)]
+    assert [fold["accuracy"] for fold in folds] == [0.5, 0.75]
