@@ -1,5 +1,7 @@
 """A user's own pair list: CSV rows ``path1,path2,label[,fold]`` with paths relative to the
-data root.
+data root. A path that leaves the data root (absolute, or ``..`` above it) is refused unless
+the caller allows it: a list received from someone else must not make fverify read, embed and
+name files anywhere on the machine.
 
 ``label`` is 1 (same identity) or 0 (also ``true``/``false``). ``fold`` is optional, and then
 all-or-nothing: k consecutive integers from 0 or from 1. Without it, pairs get
@@ -23,8 +25,9 @@ from fverify.protocols.protocol import Protocol
 HEADER = ("path1", "path2", "label", "fold")
 
 
-def parse_pairs_csv(path: str | Path) -> Protocol:
-    """The pairs of a CSV file as an image Protocol named ``pairs``."""
+def parse_pairs_csv(path: str | Path, allow_outside_data: bool = False) -> Protocol:
+    """The pairs of a CSV file as an image Protocol named ``pairs``; with
+    ``allow_outside_data`` its paths may be absolute or climb out of the data root."""
     path = Path(path)
     try:
         with open(path, newline="", encoding="utf-8") as handle:
@@ -49,9 +52,14 @@ def parse_pairs_csv(path: str | Path) -> Protocol:
                 where=where, fix="give every row the same columns: path1,path2,label[,fold]")
         first, second, label = fields[:3]
         for image in (first, second):
-            if not image or PurePosixPath(image).is_absolute() or Path(image).is_absolute():
-                raise FverifyError(f"image path {image!r} must be relative to --data", where=where,
-                                   fix="write paths relative to the data folder")
+            if not image:
+                raise FverifyError("image path '' must be relative to --data", where=where,
+                                   fix="name two images on every row")
+            if not allow_outside_data and leaves_root(image):
+                raise FverifyError(
+                    f"image path {image!r} must be relative to --data and stay inside it",
+                    where=where, fix="write paths relative to the data folder, or pass "
+                    "--allow-outside-data to read images outside it")
         labels.append(parse_label(label, where))
         if width == 4:
             folds.append(parse_fold_id(fields[3], where))
@@ -64,9 +72,24 @@ def parse_pairs_csv(path: str | Path) -> Protocol:
                     fold_fix=made.fix)
 
 
-def load_pairs(data: str | Path, pairs_csv: str | Path) -> EvalSet:
-    """A pairs CSV ready to run: every image found under ``data`` or an error listing them."""
-    protocol = parse_pairs_csv(pairs_csv)
+def leaves_root(image: str) -> bool:
+    """True when ``image``, taken relative to a folder, names a file outside it: absolute
+    (POSIX or this platform's rules, drive included) or with a ``..`` that climbs above the
+    folder. Read lexically: links inside the folder are the user's own layout."""
+    if PurePosixPath(image).is_absolute() or Path(image).anchor:
+        return True
+    depth = 0
+    for part in Path(image).parts:
+        depth += -1 if part == ".." else 1
+        if depth < 0:
+            return True
+    return False
+
+
+def load_pairs(data: str | Path, pairs_csv: str | Path, allow_outside_data: bool = False) -> EvalSet:
+    """A pairs CSV ready to run: every image found under ``data`` (or, with
+    ``allow_outside_data``, where an absolute or ``..`` path points) or an error listing them."""
+    protocol = parse_pairs_csv(pairs_csv, allow_outside_data)
     root = Path(data)
     if not root.is_dir():
         raise FverifyError("image folder does not exist", where=str(root),
