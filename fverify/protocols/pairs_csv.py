@@ -62,7 +62,14 @@ def parse_pairs_csv(path: str | Path, allow_outside_data: bool = False) -> Proto
                     "--allow-outside-data to read images outside it")
         labels.append(parse_label(label, where))
         if width == 4:
-            folds.append(parse_fold_id(fields[3], where))
+            fold = parse_fold_id(fields[3], where)
+            # k folds of n pairs have ids below n + 1 (1..k): a larger one is a typo, refused
+            # here with its line rather than later as a gap in the ids
+            if not 0 <= fold <= len(numbered):
+                raise FverifyError(f"fold {fold} is out of range: {len(numbered)} pairs make at "
+                                   f"most {len(numbered)} folds", where=where,
+                                   fix="fold ids are 0..k-1 or 1..k")
+            folds.append(fold)
         pairs.append((index.setdefault(first, len(index)), index.setdefault(second, len(index))))
     labels_array = np.array(labels, dtype=bool)
     fold_ids = np.array(folds, dtype=np.int64) if width == 4 else None

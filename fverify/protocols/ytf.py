@@ -50,6 +50,10 @@ def parse_splits(path: str | Path, source: str | None = None) -> Protocol:
         if not line.strip():
             continue
         split, first, second, same = _row(line, path, number)
+        if split > len(lines) - 1:  # k splits need at least k rows: a typo, refused at its line
+            raise FverifyError(f"split {split} is out of range: the file has {len(lines) - 1} rows "
+                               "after the header", where=at(path, number),
+                               fix="split ids are 1..k (the official list has 10)")
         pairs.append((index.setdefault(first, len(index)), index.setdefault(second, len(index))))
         labels.append(same)
         folds.append(split - 1)
@@ -85,10 +89,16 @@ def load_ytf(data: str | Path, splits: str | Path | None = None) -> EvalSet:
     absent, empty, problems = [], [], []
     for item, video in enumerate(protocol.items):
         folder = videos_root / video
-        if not folder.is_dir():
-            absent.append(video)
-            continue
-        names, unnumbered = _frames(folder)
+        try:
+            if not folder.is_dir():
+                absent.append(video)
+                continue
+            names, unnumbered = _frames(folder)
+        except OSError as error:  # a name too long for the file system, a folder not readable
+            raise FverifyError(f"cannot list the frames of video {video!r}: {error.strerror}",
+                               where=str(videos_root),
+                               fix="check the video names in the splits file and the folder's "
+                               "permissions") from None
         if unnumbered:
             problems.append(f"{video}: no frame number in {', '.join(unnumbered[:3])}")
         if not names:

@@ -156,3 +156,13 @@ def test_a_one_fold_view2_file_is_refused_with_lfw_advice(tmp_path, header):
     message = str(caught.value)
     assert "pairs.txt: all 2 pairs are in one fold; the k-fold threshold search needs at least 2" in message
     assert "View 2's is '10\\t300'" in message and "fold column" not in message
+
+
+def test_a_name_too_long_for_the_file_system_is_an_error_not_a_traceback(synth_lfw, tmp_path):
+    lines = (synth_lfw / "pairs.txt").read_text().splitlines()
+    name, first, second = lines[2].split("\t")
+    lines[2] = "\t".join(["B" * 300, first, second])
+    (tmp_path / "pairs.txt").write_text("\n".join(lines) + "\n")
+    with pytest.raises(FverifyError, match=f"cannot look for image .*/{'B' * 300}/{'B' * 300}_"
+                       ".*: File name too long"):
+        load_lfw(synth_lfw, pairs=[tmp_path / "pairs.txt"])

@@ -120,3 +120,12 @@ def test_paths_leaving_data_are_refused_with_their_line_unless_allowed(tmp_path)
     with pytest.raises(FverifyError, match="pairs.csv:5: image path .* must be relative"):
         parse_pairs_csv(absolute)
     assert load_pairs(data, absolute, allow_outside_data=True).images.describe(1) == str(tmp_path / "secret.jpg")
+
+
+@pytest.mark.parametrize("fold", ["6", "-1", "9" * 18])
+def test_a_fold_id_beyond_the_number_of_pairs_is_refused_at_its_line(tmp_path, fold):
+    rows = "a,b,1,0\nc,d,0,0\ne,f,1,1\ng,h,0,1\n"
+    with pytest.raises(FverifyError, match=f"fold {fold} is out of range: 5 pairs make at most 5 folds") as caught:
+        parse_pairs_csv(write(tmp_path, rows + f"i,j,0,{fold}\n"))
+    assert caught.value.where.endswith("pairs.csv:5")
+    assert parse_pairs_csv(write(tmp_path, rows + "i,j,0,1\n")).num_folds == 2
