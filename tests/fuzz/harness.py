@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import fverify
 from fverify.errors import FverifyError
 
 # Field values that have broken number, path and text handling somewhere.
@@ -36,6 +37,7 @@ PACKED: tuple[bytes, ...] = tuple(
                         ("<I", (0, 2**31 - 1, 2**31, 2**32 - 1, 2**24)),
                         ("<i", (-1, -2**31)), ("<Q", (2**63 - 1, 2**63, 2**64 - 1, 2**40)))
     for value in values)
+_PACKAGE = Path(fverify.__file__).parent
 _FIELD = re.compile(rb"[^\t\n\r, ]+")
 
 
@@ -188,6 +190,6 @@ def fuzz(target: Target, count: int, seed: int, workdir: Path) -> Report:
 
 def _location(error: BaseException) -> str:
     frames = traceback.extract_tb(error.__traceback__)
-    own = [f for f in frames if "/fverify/" in f.filename.replace("\\", "/")] or frames
+    own = [f for f in frames if Path(f.filename).is_relative_to(_PACKAGE)] or frames
     frame = own[-1]
     return f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}"
