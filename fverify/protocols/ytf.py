@@ -23,6 +23,7 @@ from fverify.data.images import ImageFiles
 from fverify.errors import FverifyError, at
 from fverify.protocols.evalset import EvalSet, missing_error
 from fverify.protocols.fields import integer
+from fverify.protocols.lines import read_lines
 from fverify.protocols.official import differs_from_official, md5_of, official_path
 from fverify.protocols.protocol import Protocol
 
@@ -39,11 +40,8 @@ def parse_splits(path: str | Path, source: str | None = None) -> Protocol:
     column (a label some copies add) are tolerated. Split ids are 1-based in the file.
     """
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise FverifyError(f"cannot read splits file: {error}", where=str(path),
-                           fix="check the path (or drop --splits to use the shipped list)") from None
+    lines = read_lines(path, "splits file", fix="check the path (or drop --splits to use the "
+                       "shipped list)")
     index: dict[str, int] = {}
     pairs, labels, folds = [], [], []
     for number, line in enumerate(lines[1:], start=2):
@@ -154,7 +152,8 @@ def _row(line: str, path: Path, number: int) -> tuple[int, str, str, bool]:
                            where=at(path, number), fix=f"rows read {expected}")
     for video in (first, second):
         name, _, clip = video.partition("/")
-        if not name or not clip or "/" in clip:
+        # two folder names under the frame root: empty, dot or nested parts would reach outside
+        if any(part in ("", ".", "..") or "\\" in part for part in (name, clip)) or "/" in clip:
             raise FverifyError(f"video {video!r} is not 'Name/video': {line!r}",
                                where=at(path, number), fix=f"rows read {expected}")
     if same not in ("0", "1"):

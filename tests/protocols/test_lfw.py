@@ -73,6 +73,12 @@ def test_small_file_and_spaces_instead_of_tabs(tmp_path):
     (GOOD.replace("A\t1\t2", "A\t0\t2"), "pairs.txt:2", "image number '0'"),
     (GOOD.replace("A\t1\tB\t1", "A\t1\t1"), "pairs.txt:3", r"expected a mismatched pair .* \(fold 1\), found 3"),
     (GOOD.replace("C\t1\t2", "C\t1\tD\t2"), "pairs.txt:4", r"expected a matched pair .* \(fold 2\), found 4"),
+    (GOOD.replace("A\t1\tB", "A\t1\t../B"), "pairs.txt:3", r"person name '../B' is not a folder name"),
+    (GOOD.replace("C\t1\t2", "..\t1\t2"), "pairs.txt:4", r"person name '..' is not a folder name"),
+    (GOOD.replace("A\t1\t2", "a/b\t1\t2"), "pairs.txt:2", r"person name 'a/b' is not a folder name"),
+    # a form feed or U+2028 inside a line does not end it: later lines keep their numbers
+    (GOOD.replace("A\t1\tB", "A\x0c\t1\tB").replace("C\t1\t2", "C\u2028X\t1\t2"), "pairs.txt:4",
+     r"expected a matched pair .* \(fold 2\), found 4 field\(s\): 'C\\u2028X\\t1\\t2'"),
 ])
 def test_parse_errors_name_file_line_and_what_was_expected(tmp_path, text, where, message):
     with pytest.raises(FverifyError, match=message) as caught:

@@ -49,6 +49,10 @@ def test_header_skipped_whitespace_and_a_trailing_label_column_tolerated(tmp_pat
     ("--1, 2, A/1, B/0, 0", "must be positive integers"),
     ("1, 2, A, B/0, 0", "video 'A' is not 'Name/video'"),
     ("1, 2, A/1/x, B/0, 0", "is not 'Name/video'"),
+    ("1, 2, ../1, B/0, 0", "video '../1' is not 'Name/video'"),
+    ("1, 2, A/.., B/0, 0", "video 'A/..' is not 'Name/video'"),
+    ("1, 2, A/1, ./0, 0", "video './0' is not 'Name/video'"),
+    ("1, 2, A/1, B\\..\\x/0, 0", "is not 'Name/video'"),
     ("1, 2, A/1, B/0, 2", "is_same must be 0 or 1"),
 ])
 def test_bad_rows_name_file_and_line(tmp_path, bad, message):
