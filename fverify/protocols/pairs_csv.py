@@ -29,13 +29,7 @@ def parse_pairs_csv(path: str | Path, allow_outside_data: bool = False) -> Proto
     """The pairs of a CSV file as an image Protocol named ``pairs``; with
     ``allow_outside_data`` its paths may be absolute or climb out of the data root."""
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise FverifyError(f"cannot read pairs CSV: {error}", where=str(path),
-                           fix="check the path; the file must be UTF-8 CSV") from None
-    numbered = [(n, [f.strip() for f in row]) for n, row in enumerate(rows, 1) if any(f.strip() for f in row)]
+    numbered = _rows(path)
     if numbered and [f.lower() for f in numbered[0][1]] in (list(HEADER[:3]), list(HEADER)):
         numbered = numbered[1:]
     if not numbered:
@@ -77,6 +71,28 @@ def parse_pairs_csv(path: str | Path, allow_outside_data: bool = False) -> Proto
     return Protocol("pairs", tuple(index), np.array(pairs, dtype=np.int64), labels_array,
                     made.folds, source=str(path), source_md5=md5_of(path), fold_rule=made.rule,
                     fold_fix=made.fix)
+
+
+def _rows(path: Path) -> list[tuple[int, list[str]]]:
+    """``(line, stripped fields)`` of each non-blank row; ``line`` is where the row starts (a
+    quoted field may hold line breaks, so rows and lines are counted apart)."""
+    numbered: list[tuple[int, list[str]]] = []
+    end_of_previous = 0
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            for row in reader:
+                line, end_of_previous = end_of_previous + 1, reader.line_num
+                fields = [field.strip() for field in row]
+                if any(fields):
+                    numbered.append((line, fields))
+    except (OSError, UnicodeDecodeError) as error:
+        raise FverifyError(f"cannot read pairs CSV: {error}", where=str(path),
+                           fix="check the path; the file must be UTF-8 CSV") from None
+    except csv.Error as error:
+        raise FverifyError(f"not a readable CSV row: {error}", where=at(path, end_of_previous + 1),
+                           fix="check the quoting of this row (rows read path1,path2,label[,fold])") from None
+    return numbered
 
 
 def leaves_root(image: str) -> bool:

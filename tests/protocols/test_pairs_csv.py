@@ -129,3 +129,14 @@ def test_a_fold_id_beyond_the_number_of_pairs_is_refused_at_its_line(tmp_path, f
         parse_pairs_csv(write(tmp_path, rows + f"i,j,0,{fold}\n"))
     assert caught.value.where.endswith("pairs.csv:5")
     assert parse_pairs_csv(write(tmp_path, rows + "i,j,0,1\n")).num_folds == 2
+
+
+def test_lines_are_counted_apart_from_rows(tmp_path):
+    """A quoted field may hold a line break: errors name the line a row starts on."""
+    text = 'path1,path2,label\n"a\nb.jpg",c.jpg,1\n\nd.jpg,e.jpg,maybe\n'
+    with pytest.raises(FverifyError, match="label 'maybe' is not 0 or 1") as caught:
+        parse_pairs_csv(write(tmp_path, text))
+    assert caught.value.where.endswith("pairs.csv:5")
+    with pytest.raises(FverifyError, match=r"not a readable CSV row: field larger than field limit") as caught:
+        parse_pairs_csv(write(tmp_path, text.replace("maybe", "x" * 200_000)))
+    assert caught.value.where.endswith("pairs.csv:5")
