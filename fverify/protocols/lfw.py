@@ -17,8 +17,8 @@ import numpy as np
 from fverify.errors import FverifyError, at
 from fverify.protocols.evalset import EvalSet, image_files_evalset
 from fverify.protocols.fields import integer
-from fverify.protocols.lines import read_lines
 from fverify.protocols.official import differs_from_official, md5_of, official_path
+from fverify.protocols.lines import read_lines
 from fverify.protocols.protocol import Protocol
 
 # Shipped lists per view; View 1's two files become folds 0 (DevTrain) and 1 (DevTest), so a

@@ -23,8 +23,8 @@ from fverify.data.images import ImageFiles
 from fverify.errors import FverifyError, at
 from fverify.protocols.evalset import EvalSet, missing_error
 from fverify.protocols.fields import integer
-from fverify.protocols.lines import read_lines
 from fverify.protocols.official import differs_from_official, md5_of, official_path
+from fverify.protocols.lines import read_lines
 from fverify.protocols.protocol import Protocol
 
 OFFICIAL_SPLITS = "ytf/splits.txt"
