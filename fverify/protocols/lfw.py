@@ -128,7 +128,7 @@ def detect_extension(root: Path, stems: Sequence[str]) -> str:
                            fix="pass --data the folder holding <Name>/<Name>_0001.jpg")
     for stem in stems[:_PROBES]:
         for extension in IMAGE_EXTENSIONS:
-            if (root / f"{stem}{extension}").is_file():
+            if _is_file(root / f"{stem}{extension}"):
                 return extension
     nested = [root / name for name in (*KNOWN_ROOTS, root.name) if (root / name).is_dir()]
     fix = (f"point --data at {nested[0]}" if nested else
@@ -138,6 +138,15 @@ def detect_extension(root: Path, stems: Sequence[str]) -> str:
         f"none of the first {min(len(stems), _PROBES)} listed images exists as "
         f"{'/'.join('.' + e for e in IMAGE_EXTENSIONS)} (e.g. {stems[0]}jpg)",
         where=str(root), fix=fix)
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False for a path the system cannot look up (a name too long): a
+    probe, not the check; the check of every image reports such paths."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _parse_file(path: Path) -> tuple[tuple[int, int], list]:
