@@ -40,6 +40,13 @@ def add_data(parser: argparse.ArgumentParser, what: str, required: bool = True) 
     parser.add_argument("--data", type=Path, required=required, metavar="DIR", help=what)
 
 
+def add_allow_outside_data(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-outside-data", action="store_true",
+        help="let a pairs CSV name absolute paths or '..' paths that leave --data (refused by "
+        "default, so that a list from elsewhere cannot read files anywhere on the machine)")
+
+
 def add_model(parser: argparse.ArgumentParser, required: bool = True) -> None:
     parser.add_argument(
         "--model",

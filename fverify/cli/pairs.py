@@ -16,12 +16,13 @@ def add_protocol_options(parser: argparse.ArgumentParser, required: bool = True)
                         help="CSV rows path1,path2,label[,fold], paths relative to --data, "
                         "label 1 same / 0 different; without a fold column pairs get the "
                         "stratified 10-fold rule of `fverify evaluate`")
+    options.add_allow_outside_data(parser)
 
 
 def build_evalset(args: argparse.Namespace) -> EvalSet:
     if args.data is None or args.pairs_csv is None:
         raise FverifyError("pairs needs --data DIR and --pairs-csv FILE", fix="add both")
-    return load_pairs(args.data, args.pairs_csv)
+    return load_pairs(args.data, args.pairs_csv, args.allow_outside_data)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -105,7 +105,11 @@ def image_files_evalset(protocol: Protocol, root: Path, *, fix: str,
     """The EvalSet of an image protocol whose items are files under ``root``, after checking
     that every one exists (else one error listing the missing, with ``fix`` as the advice)."""
     images = ImageFiles(root, protocol.items)
-    missing = images.missing()
+    try:
+        missing = images.missing()
+    except OSError as error:  # a name too long for the file system, a folder not readable
+        raise FverifyError(f"cannot look for image {error.filename}: {error.strerror}",
+                           where=str(root), fix=fix) from None
     if missing:
         raise missing_error([(f"{len(missing)} of {len(images)} images are missing", missing)],
                             str(root), fix=f"{fix}; fverify never drops pairs")

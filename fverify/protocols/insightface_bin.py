@@ -4,9 +4,9 @@ check, and write.
 A ``.bin`` is a pickle of ``(images, issame)``: a list of JPEG/PNG bytes of aligned faces and
 a list (or numpy bool array) of same-identity flags; pair ``i`` is images ``2i`` and ``2i+1``.
 Folds are 10 equal consecutive blocks of pairs, as insightface's evaluator (an unshuffled
-10-fold split) makes them. Pickle can run code, so the file is read by an unpickler that admits
-only numpy's array-reconstruction globals and refuses everything else; nothing from the file
-runs. No mxnet is needed.
+10-fold split) makes them. Pickle can run code and allocate at will, so the file is read by
+:mod:`fverify.protocols.bin_pickle`: nothing from the file runs, and memory stays a small
+multiple of the file's size. No mxnet is needed.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import numpy as np
 from fverify.atomic import atomic_open
 from fverify.data.images import ImageBytes, ImageFiles, encode_image
 from fverify.errors import FverifyError
+from fverify.protocols.bin_pickle import PickledArray, load_pickle
 from fverify.protocols.evalset import EvalSet
 from fverify.protocols.folds import check_stratifiable
 from fverify.protocols.official import md5_of
@@ -29,61 +30,12 @@ PICKLE_PROTOCOL = 4  # readable by every Python 3 insightface has run on
 _JPEG, _PNG = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
 
 
-def _latin1_encode(text: str, encoding: str = "utf-8") -> bytes:
-    """Stand-in for ``_codecs.encode``, which pickles of bytes at protocol <= 2 call to rebuild
-    bytes from latin-1 text; any other codec is refused."""
-    if encoding.lower().replace("-", "") != "latin1" or not isinstance(text, str):
-        raise FverifyError(f"the pickle asks for codec {encoding!r}; only latin-1 byte strings "
-                           "are admitted", fix="this is not a plain insightface .bin")
-    return text.encode("latin-1")
-
-
-# The only globals a .bin may name: array and scalar reconstruction under both numpy module
-# paths (numpy 1 pickles name numpy.core, numpy 2 numpy._core), and the bytes rebuilder.
-_RECONSTRUCT = np.zeros(1).__reduce__()[0]
-_SCALAR = np.bool_(True).__reduce__()[0]
-ALLOWED_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
-    ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
-    ("numpy.core.multiarray", "scalar"): _SCALAR,
-    ("numpy._core.multiarray", "scalar"): _SCALAR,
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): np.dtype,
-    ("_codecs", "encode"): _latin1_encode,
-}
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """An unpickler whose only reachable globals are :data:`ALLOWED_GLOBALS`."""
-
-    def find_class(self, module: str, name: str):
-        try:
-            return ALLOWED_GLOBALS[(module, name)]
-        except KeyError:
-            raise FverifyError(
-                f"refusing to load {module}.{name}: a .bin may hold only bytes, lists, tuples, "
-                "bools, ints and numpy bool arrays; this file asks to import code, which "
-                "fverify never runs", fix="use a .bin made by insightface or `fverify bin pack`"
-            ) from None
-
-    def persistent_load(self, pid):
-        raise FverifyError("refusing a persistent id: not a plain insightface .bin",
-                           fix="use a .bin made by insightface or `fverify bin pack`")
-
-
 def read_bin(path: str | Path) -> tuple[list[bytes], np.ndarray]:
-    """``(images, issame)`` of a ``.bin``, checked: ``images`` a list of JPEG/PNG bytes,
-    ``issame`` a bool array, ``len(images) == 2 * len(issame)``.
-
-    Python-2 pickles hold the images as ``str``; as insightface does, a UnicodeDecodeError
-    makes a second attempt with ``encoding="bytes"``.
-    """
+    """``(images, issame)`` of a ``.bin``, read by :func:`fverify.protocols.bin_pickle.load_pickle`
+    and checked: ``images`` a list of JPEG/PNG bytes, ``issame`` a bool array,
+    ``len(images) == 2 * len(issame)``."""
     path = Path(path)
-    try:
-        content = _unpickle(path, encoding="ASCII")
-    except UnicodeDecodeError:
-        content = _unpickle(path, encoding="bytes")
-    return _check_structure(content, path)
+    return _check_structure(load_pickle(path), path)
 
 
 def load_bin(path: str | Path) -> EvalSet:
@@ -180,21 +132,6 @@ def write_bin(evalset: EvalSet, out: str | Path) -> list[str]:
     return warnings
 
 
-def _unpickle(path: Path, encoding: str):
-    try:
-        with open(path, "rb") as handle:
-            return RestrictedUnpickler(handle, encoding=encoding).load()
-    except OSError as error:
-        raise FverifyError(f"cannot read .bin: {error.strerror}", where=str(path),
-                           fix="check the path") from None
-    except UnicodeDecodeError:
-        raise  # a Python 2 pickle: read_bin retries with encoding="bytes"
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError,
-            AttributeError, MemoryError, RecursionError) as error:
-        raise FverifyError(f"not a readable .bin (truncated or corrupt pickle: {error})",
-                           where=str(path), fix="download or copy the file again") from None
-
-
 def _check_structure(content, path: Path) -> tuple[list[bytes], np.ndarray]:
     fix = "a .bin must be a pickle of (list of JPEG/PNG bytes, list of bools)"
     if not isinstance(content, (tuple, list)) or len(content) != 2:
@@ -204,12 +141,14 @@ def _check_structure(content, path: Path) -> tuple[list[bytes], np.ndarray]:
     if not isinstance(images, (list, tuple)) or not all(isinstance(b, bytes) for b in images):
         raise FverifyError(f"images must be a list of bytes, found {_kind(images)}",
                            where=str(path), fix=fix)
+    if isinstance(issame, PickledArray):
+        issame = issame.array  # None when the pickle never gave the array its data
     if isinstance(issame, np.ndarray):
-        if issame.dtype != np.bool_ or issame.ndim != 1:
+        if issame.ndim != 1 or not (issame.dtype == np.bool_ or np.isin(issame, (0, 1)).all()):
             raise FverifyError(f"issame is a numpy array of {issame.dtype} with shape "
-                               f"{issame.shape}; only a 1-D bool array is accepted",
-                               where=str(path), fix=fix)
-        labels = issame.copy()
+                               f"{issame.shape}; only a 1-D array of bools (or of 0 and 1) is "
+                               "accepted", where=str(path), fix=fix)
+        labels = issame.astype(bool)
     elif isinstance(issame, (list, tuple)) and all(_is_flag(v) for v in issame):
         labels = np.array([bool(v) for v in issame], dtype=bool)
     else:
@@ -226,7 +165,8 @@ def _check_structure(content, path: Path) -> tuple[list[bytes], np.ndarray]:
 
 
 def _is_flag(value) -> bool:
-    return isinstance(value, (bool, np.bool_)) or (isinstance(value, int) and value in (0, 1))
+    return isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer))
+                                                   and value in (0, 1))
 
 
 def _kind(value) -> str:

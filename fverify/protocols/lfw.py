@@ -18,6 +18,7 @@ from fverify.errors import FverifyError, at
 from fverify.fields import integer
 from fverify.protocols.evalset import EvalSet, image_files_evalset
 from fverify.protocols.official import differs_from_official, md5_of, official_path
+from fverify.protocols.lines import read_lines
 from fverify.protocols.protocol import Protocol
 
 # Shipped lists per view.
@@ -152,7 +153,7 @@ def detect_extension(root: Path, stems: Sequence[str]) -> str:
                            fix="pass --data the folder holding <Name>/<Name>_0001.jpg")
     for stem in stems[:_PROBES]:
         for extension in IMAGE_EXTENSIONS:
-            if (root / f"{stem}{extension}").is_file():
+            if _is_file(root / f"{stem}{extension}"):
                 return extension
     nested = [root / name for name in (*KNOWN_ROOTS, root.name) if (root / name).is_dir()]
     fix = (f"point --data at {nested[0]}" if nested else
@@ -164,15 +165,20 @@ def detect_extension(root: Path, stems: Sequence[str]) -> str:
         where=str(root), fix=fix)
 
 
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False for a path the system cannot look up (a name too long): a
+    probe, not the check; the check of every image reports such paths."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def _parse_file(path: Path) -> tuple[tuple[int, int], list]:
     """``((folds, pairs per class), [(pair, same, fold) per pair line])`` of one file, after
     checking the header and the number of lines against it."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise FverifyError(f"cannot read pairs file: {error}", where=str(path),
-                           fix="check the path (or drop --pairs to use the shipped list)") from None
-    lines = text.splitlines()
+    lines = read_lines(path, "pairs file", fix="check the path (or drop --pairs to use the "
+                       "shipped list)")
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
@@ -215,6 +221,11 @@ def _pair(line: str, same: bool, path: Path, number: int, fold: int):
                            fix="each fold lists its matched pairs, then its mismatched pairs, "
                            "as many of each as the header says")
     names = (fields[0], fields[0]) if same else (fields[0], fields[2])
+    for name in names:
+        # a name is one folder of the image root; a slash or a dot folder would reach outside
+        if "/" in name or "\\" in name or name in (".", ".."):
+            raise FverifyError(f"person name {name!r} is not a folder name: {line!r}",
+                               where=at(path, number), fix="use an intact copy of the list")
     texts = (fields[1], fields[2]) if same else (fields[1], fields[3])
     numbers = [integer(text, minimum=1) for text in texts]
     for text, value in zip(texts, numbers):

@@ -24,6 +24,7 @@ from fverify.errors import FverifyError, at
 from fverify.fields import integer
 from fverify.protocols.evalset import EvalSet, missing_error
 from fverify.protocols.official import differs_from_official, md5_of, official_path
+from fverify.protocols.lines import read_lines
 from fverify.protocols.protocol import Protocol
 
 OFFICIAL_SPLITS = "ytf/splits.txt"
@@ -39,17 +40,18 @@ def parse_splits(path: str | Path, source: str | None = None) -> Protocol:
     column (a label some copies add) are tolerated. Split ids are 1-based in the file.
     """
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise FverifyError(f"cannot read splits file: {error}", where=str(path),
-                           fix="check the path (or drop --splits to use the shipped list)") from None
+    lines = read_lines(path, "splits file", fix="check the path (or drop --splits to use the "
+                       "shipped list)")
     index: dict[str, int] = {}
     pairs, labels, folds = [], [], []
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
         split, first, second, same = _row(line, path, number)
+        if split > len(lines) - 1:  # k splits need at least k rows: a typo, refused at its line
+            raise FverifyError(f"split {split} is out of range: the file has {len(lines) - 1} rows "
+                               "after the header", where=at(path, number),
+                               fix="split ids are 1..k (the official list has 10)")
         pairs.append((index.setdefault(first, len(index)), index.setdefault(second, len(index))))
         labels.append(same)
         folds.append(split - 1)
@@ -85,10 +87,16 @@ def load_ytf(data: str | Path, splits: str | Path | None = None) -> EvalSet:
     absent, empty, problems = [], [], []
     for item, video in enumerate(protocol.items):
         folder = videos_root / video
-        if not folder.is_dir():
-            absent.append(video)
-            continue
-        names, unnumbered = _frames(folder)
+        try:
+            if not folder.is_dir():
+                absent.append(video)
+                continue
+            names, unnumbered = _frames(folder)
+        except OSError as error:  # a name too long for the file system, a folder not readable
+            raise FverifyError(f"cannot list the frames of video {video!r}: {error.strerror}",
+                               where=str(videos_root),
+                               fix="check the video names in the splits file and the folder's "
+                               "permissions") from None
         if unnumbered:
             problems.append(f"{video}: no frame number in {', '.join(unnumbered[:3])}")
         if not names:
@@ -144,7 +152,8 @@ def _row(line: str, path: Path, number: int) -> tuple[int, str, str, bool]:
                            where=at(path, number), fix=f"rows read {expected}")
     for video in (first, second):
         name, _, clip = video.partition("/")
-        if not name or not clip or "/" in clip:
+        # two folder names under the frame root: empty, dot or nested parts would reach outside
+        if any(part in ("", ".", "..") or "\\" in part for part in (name, clip)) or "/" in clip:
             raise FverifyError(f"video {video!r} is not 'Name/video': {line!r}",
                                where=at(path, number), fix=f"rows read {expected}")
     if same not in ("0", "1"):

@@ -70,6 +70,28 @@ def test_pairs_validate(lfw_dir, tmp_path, capsys):
     assert "pairs      8  (4 same, 4 different)" in out and "fold rule  the fold column of the file\n" in out
 
 
+def test_pairs_outside_data_need_the_flag_for_pairs_and_bin_pack(lfw_dir, tmp_path, capsys):
+    """The CSV sits beside a copy of the LFW tree and names its images as ../lfw/...: refused
+    from a sibling --data, read with --allow-outside-data (by `pairs` and `bin pack --from pairs`)."""
+    images = sorted(p.relative_to(lfw_dir).as_posix() for p in lfw_dir.rglob("*.jpg"))
+    rows = [f"../{lfw_dir.name}/{images[i]},{images[i + 1]},{i % 2}" for i in range(20)]
+    csv = tmp_path / "p.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    args = ["--data", str(lfw_dir), "--pairs-csv", str(csv)]
+    assert main(["pairs", *args, "--validate"]) == 2
+    err = capsys.readouterr().err
+    assert f"p.csv:1: image path '../{lfw_dir.name}/{images[0]}' must be relative to --data and stay inside it" in err
+    assert "--allow-outside-data" in err
+    assert main(["pairs", *args, "--validate", "--allow-outside-data"]) == 0
+    assert "pairs      20  (10 same, 10 different)" in capsys.readouterr().out
+    out_bin = tmp_path / "p.bin"
+    assert main(["bin", "pack", "--from", "pairs", *args, str(out_bin)]) == 2
+    assert "must be relative to --data and stay inside it" in capsys.readouterr().err
+    assert not out_bin.exists()
+    assert main(["bin", "pack", "--from", "pairs", *args, "--allow-outside-data", str(out_bin)]) == 0
+    assert f"wrote {out_bin}: 20 pairs, 40 images" in capsys.readouterr().out
+
+
 def test_exit_status_of_a_real_process(tmp_path):
     result = subprocess.run([sys.executable, "-m", "fverify", "lfw", "--data", str(tmp_path), "--validate"],
                             capture_output=True, text=True)

@@ -76,11 +76,12 @@ def test_truncated_bin_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ({"images": []}, "expected a pair .images, issame., found a dict"),
+    ({"images": []}, "not a plain insightface .bin: pickle opcode EMPTY_DICT has no place"),
+    ("images", "expected a pair .images, issame., found a str"),
     ((b"x", b"y", b"z"), "found a tuple of 3"),
     (([JPEG, "text"], [True]), r"images must be a list of bytes, found a list of 2 \(bytes, str\)"),
     (([JPEG, PNG], ["yes"]), "issame must be a list of bools"),
-    (([JPEG, PNG], np.array([1])), "numpy array of int64 .* only a 1-D bool array"),
+    (([JPEG, PNG], np.array([2])), r"numpy array of int64 .* only a 1-D array of bools \(or of 0 and 1\)"),
     (([JPEG, PNG, JPEG], [True]), "3 images for 1 pairs"),
     (([], []), "0 images for 0 pairs"),
     (([JPEG, b"GIF89a"], [True]), r"1 of 2 images are not JPEG or PNG bytes \(e.g. images \[1\]\)"),

@@ -92,6 +92,12 @@ def test_small_file_and_spaces_instead_of_tabs(tmp_path):
     (GOOD.replace("A\t1\t2", "A\t0\t2"), "pairs.txt:2", "image number '0'"),
     (GOOD.replace("A\t1\tB\t1", "A\t1\t1"), "pairs.txt:3", r"expected a mismatched pair .* \(fold 1\), found 3"),
     (GOOD.replace("C\t1\t2", "C\t1\tD\t2"), "pairs.txt:4", r"expected a matched pair .* \(fold 2\), found 4"),
+    (GOOD.replace("A\t1\tB", "A\t1\t../B"), "pairs.txt:3", r"person name '../B' is not a folder name"),
+    (GOOD.replace("C\t1\t2", "..\t1\t2"), "pairs.txt:4", r"person name '..' is not a folder name"),
+    (GOOD.replace("A\t1\t2", "a/b\t1\t2"), "pairs.txt:2", r"person name 'a/b' is not a folder name"),
+    # a form feed or U+2028 inside a line does not end it: later lines keep their numbers
+    (GOOD.replace("A\t1\tB", "A\x0c\t1\tB").replace("C\t1\t2", "C\u2028X\t1\t2"), "pairs.txt:4",
+     r"expected a matched pair .* \(fold 2\), found 4 field\(s\): 'C\\u2028X\\t1\\t2'"),
 ])
 def test_parse_errors_name_file_line_and_what_was_expected(tmp_path, text, where, message):
     with pytest.raises(FverifyError, match=message) as caught:
@@ -175,3 +181,13 @@ def test_a_one_fold_view2_file_is_refused_with_lfw_advice(tmp_path, header):
     message = str(caught.value)
     assert "pairs.txt: all 2 pairs are in one fold; the k-fold threshold search needs at least 2" in message
     assert "View 2's is '10\\t300'" in message and "fold column" not in message
+
+
+def test_a_name_too_long_for_the_file_system_is_an_error_not_a_traceback(synth_lfw, tmp_path):
+    lines = (synth_lfw / "pairs.txt").read_text().splitlines()
+    name, first, second = lines[1].split("\t")
+    lines[1] = "\t".join(["B" * 300, first, second])  # the first image probed for its extension
+    (tmp_path / "pairs.txt").write_text("\n".join(lines) + "\n")
+    with pytest.raises(FverifyError, match=f"cannot look for image .*/{'B' * 300}/{'B' * 300}_"
+                       ".*: File name too long"):
+        load_lfw(synth_lfw, pairs=[tmp_path / "pairs.txt"])

@@ -3,7 +3,7 @@ import pytest
 
 from fverify.errors import FverifyError
 from fverify.protocols.folds import STRATIFIED_RULE, stratified_folds
-from fverify.protocols.pairs_csv import load_pairs, parse_pairs_csv
+from fverify.protocols.pairs_csv import leaves_root, load_pairs, parse_pairs_csv
 
 
 def write(tmp_path, text):
@@ -92,3 +92,51 @@ def test_without_a_fold_column_ten_pairs_of_each_class_are_needed(tmp_path):
 def test_a_bad_one_based_fold_says_how_it_is_counted(tmp_path):
     with pytest.raises(FverifyError, match="(?s)fold 1 has no negative.*counted from 0"):
         parse_pairs_csv(write(tmp_path, "a,b,1,1\nc,d,0,1\ne,f,1,2\n"))
+
+
+@pytest.mark.parametrize("image, outside", [
+    ("a/1.jpg", False), ("./a/1.jpg", False), ("a/../b.jpg", False), ("a/b/../../c.jpg", False),
+    ("a//b.jpg", False), ("..a/b.jpg", False), ("a/..b.jpg", False),
+    ("../a.jpg", True), ("a/../../b.jpg", True), ("./../a.jpg", True), ("..", True),
+    ("/etc/passwd", True), ("//server/share/x.jpg", True),
+])
+def test_leaves_root(image, outside):
+    assert leaves_root(image) is outside
+
+
+def test_paths_leaving_data_are_refused_with_their_line_unless_allowed(tmp_path):
+    data = tmp_path / "data"
+    (data / "sub").mkdir(parents=True)
+    (tmp_path / "secret.jpg").touch()
+    (data / "a.jpg").touch()
+    rows = "".join(f"a.jpg,a.jpg,{label},{fold}\n" for fold in (0, 1) for label in (0, 1))
+    csv = write(tmp_path, rows + "a.jpg,sub/../../secret.jpg,1,1\n")
+    with pytest.raises(FverifyError, match=r"pairs.csv:5: image path 'sub/../../secret.jpg' must "
+                       r"be relative to --data and stay inside it\n.*--allow-outside-data"):
+        load_pairs(data, csv)
+    evalset = load_pairs(data, csv, allow_outside_data=True)
+    assert evalset.images.relative_paths == ("a.jpg", "sub/../../secret.jpg")
+    absolute = write(tmp_path, rows + f"a.jpg,{tmp_path / 'secret.jpg'},1,1\n")
+    with pytest.raises(FverifyError, match="pairs.csv:5: image path .* must be relative"):
+        parse_pairs_csv(absolute)
+    assert load_pairs(data, absolute, allow_outside_data=True).images.describe(1) == str(tmp_path / "secret.jpg")
+
+
+@pytest.mark.parametrize("fold", ["6", "-1", "9" * 18])
+def test_a_fold_id_beyond_the_number_of_pairs_is_refused_at_its_line(tmp_path, fold):
+    rows = "a,b,1,0\nc,d,0,0\ne,f,1,1\ng,h,0,1\n"
+    with pytest.raises(FverifyError, match=f"fold {fold} is out of range: 5 pairs make at most 5 folds") as caught:
+        parse_pairs_csv(write(tmp_path, rows + f"i,j,0,{fold}\n"))
+    assert caught.value.where.endswith("pairs.csv:5")
+    assert parse_pairs_csv(write(tmp_path, rows + "i,j,0,1\n")).num_folds == 2
+
+
+def test_lines_are_counted_apart_from_rows(tmp_path):
+    """A quoted field may hold a line break: errors name the line a row starts on."""
+    text = 'path1,path2,label\n"a\nb.jpg",c.jpg,1\n\nd.jpg,e.jpg,maybe\n'
+    with pytest.raises(FverifyError, match="label 'maybe' is not 0 or 1") as caught:
+        parse_pairs_csv(write(tmp_path, text))
+    assert caught.value.where.endswith("pairs.csv:5")
+    with pytest.raises(FverifyError, match=r"not a readable CSV row: field larger than field limit") as caught:
+        parse_pairs_csv(write(tmp_path, text.replace("maybe", "x" * 200_000)))
+    assert caught.value.where.endswith("pairs.csv:5")

@@ -49,12 +49,35 @@ def test_header_skipped_whitespace_and_a_trailing_label_column_tolerated(tmp_pat
     ("--1, 2, A/1, B/0, 0", "must be positive integers"),
     ("1, 2, A, B/0, 0", "video 'A' is not 'Name/video'"),
     ("1, 2, A/1/x, B/0, 0", "is not 'Name/video'"),
+    ("1, 2, ../1, B/0, 0", "video '../1' is not 'Name/video'"),
+    ("1, 2, A/.., B/0, 0", "video 'A/..' is not 'Name/video'"),
+    ("1, 2, A/1, ./0, 0", "video './0' is not 'Name/video'"),
+    ("1, 2, A/1, B\\..\\x/0, 0", "is not 'Name/video'"),
     ("1, 2, A/1, B/0, 2", "is_same must be 0 or 1"),
 ])
 def test_bad_rows_name_file_and_line(tmp_path, bad, message):
     with pytest.raises(FverifyError, match=message) as caught:
         parse_splits(write(tmp_path, [ROWS[0], bad, *ROWS[2:]]))
     assert caught.value.where.endswith("splits.txt:3")
+
+
+@pytest.mark.parametrize("split", ["5", "9" * 18])
+def test_a_split_id_beyond_the_number_of_rows_is_refused_at_its_line(tmp_path, split):
+    with pytest.raises(FverifyError, match=f"split {split} is out of range: the file has 4 rows "
+                       "after the header") as caught:
+        parse_splits(write(tmp_path, [*ROWS[:3], f"{split}, 2, C/3, D/1, 0"]))
+    assert caught.value.where.endswith("splits.txt:5")
+    # 4 is within 4 rows: it passes this check and fails only as a gap in the split ids
+    with pytest.raises(FverifyError, match=r"fold ids must be 0..k-1 with none missing; found \[0, 1, 3\]"):
+        parse_splits(write(tmp_path, [*ROWS[:3], "4, 2, C/3, D/1, 0"]))
+
+
+def test_a_video_name_too_long_for_the_file_system_is_an_error_not_a_traceback(tmp_path):
+    long_name = "A" * 300
+    splits = write(tmp_path, [f"1, 1, {long_name}/1, A/2, 1", *ROWS[1:]])
+    with pytest.raises(FverifyError, match=f"cannot list the frames of video '{long_name}/1': "
+                       "File name too long"):
+        load_ytf(tmp_path, splits)
 
 
 def test_only_a_header_is_an_error(tmp_path):
