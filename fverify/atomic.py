@@ -80,9 +80,39 @@ def check_new_directory(path: str | os.PathLike[str]) -> None:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise FverifyError("exists and is not an empty folder; fverify does not merge into it",
                            where=str(target), fix="choose a new output folder or remove this one")
+    _check_creatable(target, "folder")
+
+
+def check_new_file(path: str | os.PathLike[str]) -> None:
+    """Refuse ``path`` as the target of :func:`atomic_open` when it is a folder or cannot be
+    created there. Call it before long work whose result goes there, to fail before the work."""
+    target = Path(path)
+    if target.is_dir():
+        raise FverifyError("is a folder; a file was expected here", where=str(target),
+                           fix="give a file name, e.g. inside that folder")
+    _check_creatable(target, "file")
+
+
+def check_writable_directory(path: str | os.PathLike[str]) -> None:
+    """Refuse ``path`` as a folder to keep writing files into (a cache) when it is a file, is
+    not writable, or cannot be created."""
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise FverifyError("is a file; a folder was expected here", where=str(target),
+                           fix="give a folder (it is created when absent)")
+    if target.is_dir():
+        if not os.access(target, os.W_OK | os.X_OK):
+            raise FverifyError("cannot write in this folder", where=str(target),
+                               fix="choose a writable location")
+        return
+    _check_creatable(target, "folder")
+
+
+def _check_creatable(target: Path, what: str) -> None:
+    """``target`` (absent) can be made: its nearest existing ancestor is a writable folder."""
     parent = next((p for p in target.parents if p.exists()), Path("."))
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise FverifyError(f"cannot create a folder under {parent}", where=str(target),
+        raise FverifyError(f"cannot create a {what} under {parent}", where=str(target),
                            fix="choose a writable location")
 
 

@@ -3,8 +3,8 @@ import os
 
 import pytest
 
-from fverify.atomic import atomic_directory, atomic_open, write_json
-from fverify.errors import FverifyError
+from fverify.atomic import (atomic_directory, atomic_open, check_new_file, check_writable_directory,
+                            write_json)
 from fverify.errors import FverifyError
 
 
@@ -80,3 +80,21 @@ def test_unwritable_targets_are_user_errors_that_leave_nothing(tmp_path):
         with atomic_directory(tmp_path / "afile"):
             pass
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_output_checks_refuse_what_a_write_would_refuse(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "adir").mkdir()
+    check_new_file(tmp_path / "new" / "out.json")  # absent parents are created on writing
+    check_new_file(tmp_path / "afile")  # an existing file is replaced
+    with pytest.raises(FverifyError, match="is a folder"):
+        check_new_file(tmp_path / "adir")
+    with pytest.raises(FverifyError, match="cannot create a file under"):
+        check_new_file(tmp_path / "afile" / "out.json")
+    check_writable_directory(tmp_path / "adir")
+    check_writable_directory(tmp_path / "new" / "cache")
+    with pytest.raises(FverifyError, match="is a file"):
+        check_writable_directory(tmp_path / "afile")
+    with pytest.raises(FverifyError, match="cannot create a folder under"):
+        check_writable_directory(tmp_path / "afile" / "cache")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir", "afile"]

@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from fverify.atomic import write_json
+from fverify.atomic import (check_new_directory, check_new_file, check_writable_directory,
+                            write_json)
 from fverify.cli import options
 from fverify.errors import FverifyError
 from fverify.protocols.aggregation import aggregation_setting
@@ -41,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.validate and args.model is None:
         raise FverifyError(f"a model is needed to run {args.command}",
                            fix="add --model MODEL, or --validate to check the data without one")
+    if not args.validate:
+        check_outputs(args)
     evalset = args.build_evalset(args)
     setting = aggregation_setting(evalset, **aggregation_options(args))
     print_evalset(evalset, extra={"setting": setting} if setting else None)
@@ -58,13 +61,14 @@ def run_model(args: argparse.Namespace, evalset: EvalSet) -> int:
     from fverify.report.text import evaluation_lines
     from fverify.verification import ExtractionSettings, verify
 
+    out = args.out or RUNS_DIR / default_run_name(evalset.protocol.name, args.model)
+    check_new_directory(out)  # the default folder too, before the model is imported or hashed
     init_from_torchrun(args.device)
     flags = PreprocessingFlags(input_size=args.input_size, color=args.color, mean=args.mean, std=args.std)
     embedder = load_embedder(args.model, arch=args.arch, flags=flags, device=args.device, dtype=args.dtype)
     cache = None if args.no_cache else EmbeddingCache(args.cache_dir or default_cache_dir())
     settings = ExtractionSettings(flip=args.flip, batch_size=args.batch_size, workers=args.workers,
                                   progress=not args.no_progress, cache=cache)
-    out = args.out or RUNS_DIR / default_run_name(evalset.protocol.name, args.model)
     done = verify(evalset, embedder, out, threshold=args.threshold, extraction=settings,
                   aggregation=aggregation_options(args))
     if done is None:  # a torchrun rank other than 0: it helped embed, rank 0 reports
@@ -87,6 +91,18 @@ def run_model(args: argparse.Namespace, evalset: EvalSet) -> int:
         write_json(args.json, done.result)
         print(f"wrote {args.json}")
     return 0
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse every output the user named (``--out``, ``--json``, ``--cache-dir``) that cannot
+    be written, before the data is checked or the model loaded: a run never fails at its end
+    over an argument known to be bad at its start."""
+    if args.out is not None:
+        check_new_directory(args.out)
+    if args.json is not None:
+        check_new_file(args.json)
+    if args.cache_dir is not None and not args.no_cache:
+        check_writable_directory(args.cache_dir)
 
 
 def default_run_name(protocol: str, model: str) -> str:

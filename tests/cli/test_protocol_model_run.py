@@ -148,3 +148,34 @@ def test_default_run_folder_is_named_after_protocol_and_model():
     assert default_run_name("lfw", "ckpts/r18.pt").startswith("lfw-r18-")
     assert default_run_name("ytf", "models/mine.py:embed").startswith("ytf-mine-embed-")
     assert np.char.endswith(default_run_name("lfw", "x.onnx"), "Z")
+
+
+IMPORT_TRACER = '''
+import pathlib
+
+pathlib.Path(__file__).with_suffix(".imported").write_text("the model file was imported")
+
+def embed(faces):
+    raise AssertionError("the model ran")
+'''
+
+
+@pytest.mark.parametrize("bad_output", ["out", "json", "cache"])
+def test_bad_outputs_are_refused_before_the_model_is_imported(bad_output, synth_lfw, tmp_path, capsys):
+    model = tmp_path / "tracer.py"
+    model.write_text(IMPORT_TRACER)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "old.txt").write_text("a previous run")
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "a-file").write_text("not a folder")
+    out, json_out, cache = tmp_path / "run", tmp_path / "copy.json", tmp_path / "cache"
+    out, json_out, cache = {"out": (tmp_path / "full", json_out, cache),
+                            "json": (out, tmp_path / "a-folder", cache),
+                            "cache": (out, json_out, tmp_path / "a-file")}[bad_output]
+    code = main([*lfw_args(synth_lfw, out), "--model", f"{model}:embed", "--json", str(json_out),
+                 "--cache-dir", str(cache), *RUN_FLAGS])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert {"out": "not an empty folder", "json": "is a folder", "cache": "is a file"}[bad_output] in err
+    assert not model.with_suffix(".imported").exists()
+    assert not (tmp_path / "run").exists() and not (tmp_path / "copy.json").exists()
