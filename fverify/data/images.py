@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -103,7 +104,9 @@ class ImageBytes(Sequence):
 def _sha256_lines(lines: Sequence[str]) -> str:
     digest = hashlib.sha256()
     for line in lines:
-        digest.update(line.encode("utf-8") + b"\n")
+        # fsencode: a file name that is not UTF-8 (decoded with surrogate escapes) hashes as
+        # its bytes on disk instead of failing to encode.
+        digest.update(os.fsencode(line) + b"\n")
     return digest.hexdigest()
 
 
