@@ -1,6 +1,7 @@
 """``fverify lfw|ytf|bin --model``: the whole run on synthetic data in the real layouts."""
 import csv
 import json
+import os
 import shutil
 
 import numpy as np
@@ -179,3 +180,23 @@ def test_bad_outputs_are_refused_before_the_model_is_imported(bad_output, synth_
     assert {"out": "not an empty folder", "json": "is a folder", "cache": "is a file"}[bad_output] in err
     assert not model.with_suffix(".imported").exists()
     assert not (tmp_path / "run").exists() and not (tmp_path / "copy.json").exists()
+
+
+def test_a_frame_name_that_is_not_utf8_runs_with_the_cache(synth_ytf, user_models, tmp_path):
+    data = tmp_path / "ytf"
+    shutil.copytree(synth_ytf, data)
+    frame = next(p for p in sorted(data.rglob("*.jpg")))
+    frame.rename(frame.with_name(os.fsdecode(b"\xff" + os.fsencode(frame.name))))  # keeps its number
+    args = ["ytf", "--data", str(data), "--splits", str(data / "splits.txt"), "--model",
+            str(user_models / "mbf.pt"), "--cache-dir", str(tmp_path / "cache"), *RUN_FLAGS]
+    assert main([*args, "--out", str(tmp_path / "run")]) == 0
+    assert main([*args, "--out", str(tmp_path / "again")]) == 0
+    again = json.loads((tmp_path / "again" / "result.json").read_text())
+    assert again["embedding"]["from_cache"] is True
+
+
+def test_a_data_path_that_is_not_utf8_is_printed(synth_lfw, tmp_path, capsys):
+    data = tmp_path / os.fsdecode(b"caf\xe9")  # a Latin-1 folder name under a UTF-8 locale
+    shutil.copytree(synth_lfw, data)
+    assert main(["lfw", "--data", str(data), "--pairs", str(data / "pairs.txt"), "--validate"]) == 0
+    assert "caf\\udce9" in capsys.readouterr().out  # escaped, as Python escapes it on stderr
