@@ -15,6 +15,7 @@ from pathlib import Path
 from fverify.atomic import (check_new_directory, check_new_file, check_writable_directory,
                             write_json)
 from fverify.cli import options
+from fverify.data.image_header import ImageCheck, check_images, check_sizes
 from fverify.errors import FverifyError
 from fverify.protocols.aggregation import aggregation_setting
 from fverify.protocols.evalset import EvalSet, counts
@@ -26,8 +27,9 @@ RUNS_DIR = Path("reports/runs")
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--validate", action="store_true",
-        help="check the protocol file(s) and every image/video, print the counts, and exit "
-        "(0 when everything is in place, non-zero on any problem); no model needed",
+        help="check the protocol file(s) and every image/video (present, a complete JPEG/PNG, "
+        "its size; with --input-size, that size), print the counts, and exit (0 when everything "
+        "is in place, non-zero on any problem); no model needed",
     )
     options.add_model(parser, required=False)
     options.add_out(parser, f"{RUNS_DIR}/<protocol>-<model>-<UTC timestamp>/")
@@ -46,14 +48,18 @@ def run(args: argparse.Namespace) -> int:
         check_outputs(args)
     evalset = args.build_evalset(args)
     setting = aggregation_setting(evalset, **aggregation_options(args))
-    print_evalset(evalset, extra={"setting": setting} if setting else None)
+    # Under --validate there is no model: --input-size, when given, is the size to expect.
+    checked = check_images(evalset.images, args.input_size if args.validate else None)
+    extra = {"sizes": checked.describe_sizes()}
+    print_evalset(evalset, extra={**extra, "setting": setting} if setting else extra)
     if args.validate:
         return 0
-    return run_model(args, evalset)
+    return run_model(args, evalset, checked)
 
 
-def run_model(args: argparse.Namespace, evalset: EvalSet) -> int:
-    """Load the model, run the verification, print the summary and where the files went."""
+def run_model(args: argparse.Namespace, evalset: EvalSet, checked: ImageCheck) -> int:
+    """Load the model, check the images' size against its input, run the verification, print
+    the summary and where the files went."""
     from fverify.embedding.cache import EmbeddingCache, default_cache_dir
     from fverify.embedding.distributed import init_from_torchrun
     from fverify.models.loading import load_embedder
@@ -66,6 +72,7 @@ def run_model(args: argparse.Namespace, evalset: EvalSet) -> int:
     init_from_torchrun(args.device)
     flags = PreprocessingFlags(input_size=args.input_size, color=args.color, mean=args.mean, std=args.std)
     embedder = load_embedder(args.model, arch=args.arch, flags=flags, device=args.device, dtype=args.dtype)
+    check_sizes(checked, evalset.images, embedder.input_size)
     cache = None if args.no_cache else EmbeddingCache(args.cache_dir or default_cache_dir())
     settings = ExtractionSettings(flip=args.flip, batch_size=args.batch_size, workers=args.workers,
                                   progress=not args.no_progress, cache=cache)

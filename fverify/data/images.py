@@ -44,12 +44,15 @@ def decode_image(data: bytes, where: str) -> np.ndarray:
 
 def read_image(path: str | Path) -> np.ndarray:
     """Read an image file as ``(H, W, 3)`` uint8 RGB."""
+    return decode_image(_read_file(path), str(path))
+
+
+def _read_file(path: str | Path) -> bytes:
     try:
-        data = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as error:
         raise FverifyError(f"cannot read image: {error.strerror}", where=str(path),
                            fix="check that the file exists and is readable") from None
-    return decode_image(data, str(path))
 
 
 class ImageFiles(Sequence):
@@ -63,7 +66,11 @@ class ImageFiles(Sequence):
         return len(self.relative_paths)
 
     def __getitem__(self, index: int) -> np.ndarray:  # type: ignore[override]
-        return read_image(self.root / self.relative_paths[index])
+        return decode_image(self.read_bytes(index), self.describe(index))
+
+    def read_bytes(self, index: int) -> bytes:
+        """The encoded bytes of image ``index``."""
+        return _read_file(self.root / self.relative_paths[index])
 
     def describe(self, index: int) -> str:
         return str(self.root / self.relative_paths[index])
@@ -89,6 +96,10 @@ class ImageBytes(Sequence):
 
     def __getitem__(self, index: int) -> np.ndarray:  # type: ignore[override]
         return decode_image(self.blobs[index], self.describe(index))
+
+    def read_bytes(self, index: int) -> bytes:
+        """The encoded bytes of image ``index``."""
+        return self.blobs[index]
 
     def describe(self, index: int) -> str:
         return f"{self.source}[image {index}]"

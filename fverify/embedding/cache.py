@@ -22,7 +22,6 @@ import numpy as np
 
 from fverify.atomic import atomic_open, write_json
 from fverify.data.images import ImageFiles
-from fverify.errors import FverifyError
 
 # Bump when extraction changes its numbers (new batching, folding or flip arithmetic).
 EXTRACTION_VERSION = 1
@@ -82,10 +81,5 @@ def _file_signature(images: Sequence) -> str | None:
         return None
     digest = hashlib.blake2b(digest_size=32)
     for index in range(len(images)):
-        try:
-            data = (images.root / images.relative_paths[index]).read_bytes()
-        except OSError as error:
-            raise FverifyError(f"cannot read image: {error.strerror}", where=images.describe(index),
-                               fix="check that the file exists and is readable") from None
-        digest.update(hashlib.blake2b(data, digest_size=32).digest())
+        digest.update(hashlib.blake2b(images.read_bytes(index), digest_size=32).digest())
     return digest.hexdigest()

@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -200,3 +201,36 @@ def test_a_data_path_that_is_not_utf8_is_printed(synth_lfw, tmp_path, capsys):
     shutil.copytree(synth_lfw, data)
     assert main(["lfw", "--data", str(data), "--pairs", str(data / "pairs.txt"), "--validate"]) == 0
     assert "caf\\udce9" in capsys.readouterr().out  # escaped, as Python escapes it on stderr
+
+
+def test_a_cut_image_is_found_before_the_model_is_imported(synth_lfw, tmp_path, capsys):
+    data = tmp_path / "lfw"
+    shutil.copytree(synth_lfw, data)
+    victim = sorted(data.rglob("*.jpg"))[3]
+    victim.write_bytes(victim.read_bytes()[:-100])
+    model = tmp_path / "tracer.py"
+    model.write_text(IMPORT_TRACER)
+    assert main([*lfw_args(data, tmp_path / "run"), "--model", f"{model}:embed", *RUN_FLAGS]) == 2
+    err = capsys.readouterr().err
+    assert "1 of" in err and "images cannot be used" in err and f"{victim}: truncated JPEG" in err
+    assert not model.with_suffix(".imported").exists() and not (tmp_path / "run").exists()
+    assert main(["lfw", "--data", str(data), "--pairs", str(data / "pairs.txt"), "--validate"]) == 2
+
+
+def test_a_wrong_size_image_is_found_before_the_model_runs(synth_lfw, tmp_path, capsys):
+    data = tmp_path / "lfw"
+    shutil.copytree(synth_lfw, data)
+    victim = sorted(data.rglob("*.jpg"))[3]
+    ok, encoded = cv2.imencode(".jpg", np.zeros((120, 100, 3), np.uint8))
+    victim.write_bytes(encoded.tobytes())
+    model = tmp_path / "tracer.py"
+    model.write_text(IMPORT_TRACER)  # its embed fails the test if it ever runs
+    assert main([*lfw_args(data, tmp_path / "run"), "--model", f"{model}:embed", *RUN_FLAGS]) == 2
+    err = capsys.readouterr().err
+    assert "1 of" in err and "are not 112x112 pixels" in err and "found: 100x120 (1)" in err and str(victim) in err
+    assert not (tmp_path / "run").exists()
+    # --validate knows no model; given --input-size it checks that size.
+    assert main(["lfw", "--data", str(data), "--pairs", str(data / "pairs.txt"), "--validate"]) == 0
+    assert "100x120 (1)" in capsys.readouterr().out
+    assert main(["lfw", "--data", str(data), "--pairs", str(data / "pairs.txt"), "--validate",
+                 "--input-size", "112"]) == 2
