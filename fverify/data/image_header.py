@@ -3,9 +3,10 @@
 A JPEG is walked marker by marker (ITU-T T.81, Annex B): it must start with SOI, carry a
 frame header (SOF, which gives the size) before its first scan, and reach EOI, so a file cut
 short is found. A PNG is walked chunk by chunk (PNG spec, section 5): signature, IHDR first
-(the size), every chunk's CRC, and IEND. Both cost a read of the file and a few C-speed
-searches, about 50 times less than decoding it. Other formats OpenCV reads (BMP, WebP, TIFF,
-...) are decoded, their only reliable check.
+(the size), every chunk's CRC, and IEND. The walk is a few C-speed searches (~40 us for a
+17 KB JPEG against ~2.5 ms to decode it); with the file read, the check of LFW-size JPEGs
+measured ~9x faster than decoding them (``fverify bench images``). Other formats OpenCV reads
+(BMP, WebP, TIFF, ...) are decoded, their only reliable check.
 """
 from __future__ import annotations
 
