@@ -1,10 +1,17 @@
-"""Write files so that a kill at any moment leaves either the old file or the new one."""
+"""Write files so that a kill at any moment leaves either the old file or the new one.
+
+A writer works in a hidden temporary beside its target, ``.<name>.fverify-<host>-<pid>.<random>.tmp``
+(a file, or a staging folder for a whole tree). A SIGKILL leaves it behind; the next writer into
+the same folder removes those whose process is gone: same host, same user, pid not running.
+"""
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +35,8 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
                            fix="give a file name, e.g. inside that folder")
     with _writable(target):
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        remove_stale_temporaries(target.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=_temporary_prefix(target), suffix=".tmp", dir=target.parent)
     os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; give what open() would
     try:
         with os.fdopen(fd, mode, **kwargs) as handle:
@@ -61,7 +69,8 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     check_new_directory(target)
     with _writable(target):
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        remove_stale_temporaries(target.parent)
+        staging = Path(tempfile.mkdtemp(prefix=_temporary_prefix(target), suffix=".tmp", dir=target.parent))
     os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700; give what mkdir() would
     try:
         yield staging
@@ -80,10 +89,86 @@ def check_new_directory(path: str | os.PathLike[str]) -> None:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise FverifyError("exists and is not an empty folder; fverify does not merge into it",
                            where=str(target), fix="choose a new output folder or remove this one")
+    _check_creatable(target, "folder")
+
+
+def check_new_file(path: str | os.PathLike[str]) -> None:
+    """Refuse ``path`` as the target of :func:`atomic_open` when it is a folder or cannot be
+    created there. Call it before long work whose result goes there, to fail before the work."""
+    target = Path(path)
+    if target.is_dir():
+        raise FverifyError("is a folder; a file was expected here", where=str(target),
+                           fix="give a file name, e.g. inside that folder")
+    _check_creatable(target, "file")
+
+
+def check_writable_directory(path: str | os.PathLike[str]) -> None:
+    """Refuse ``path`` as a folder to keep writing files into (a cache) when it is a file, is
+    not writable, or cannot be created."""
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise FverifyError("is a file; a folder was expected here", where=str(target),
+                           fix="give a folder (it is created when absent)")
+    if target.is_dir():
+        if not os.access(target, os.W_OK | os.X_OK):
+            raise FverifyError("cannot write in this folder", where=str(target),
+                               fix="choose a writable location")
+        return
+    _check_creatable(target, "folder")
+
+
+def _check_creatable(target: Path, what: str) -> None:
+    """``target`` (absent) can be made: its nearest existing ancestor is a writable folder."""
     parent = next((p for p in target.parents if p.exists()), Path("."))
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise FverifyError(f"cannot create a folder under {parent}", where=str(target),
+        raise FverifyError(f"cannot create a {what} under {parent}", where=str(target),
                            fix="choose a writable location")
+
+
+# The owner's host and pid, then mkstemp's random letters: see _temporary_prefix.
+_TEMPORARY = re.compile(r"^\..*\.fverify-(?P<host>.+)-(?P<pid>[0-9]+)\.[a-z0-9_]+\.tmp$")
+
+
+def _temporary_prefix(target: Path) -> str:
+    return f".{target.name}.fverify-{socket.gethostname()}-{os.getpid()}."
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files and staging folders in ``folder`` that a killed fverify
+    process left: only those of this host and user whose process is no longer running (a
+    pid in use, even by another program, keeps them). Returns what was removed."""
+    host, uid, removed = socket.gethostname(), os.getuid(), []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMPORARY.match(entry.name)
+        if not match or match["host"] != host or _running(int(match["pid"])):
+            continue
+        try:
+            if entry.stat(follow_symlinks=False).st_uid != uid:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:  # gone already (another run cleaning up), or not ours to remove
+            continue
+        removed.append(Path(entry.path))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    except OverflowError:  # not a pid this system can have
+        return False
+    return True
 
 
 @contextlib.contextmanager

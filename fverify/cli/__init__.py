@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -30,6 +31,11 @@ def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # A path that is not UTF-8 (decoded with surrogate escapes) is printed escaped, as Python
+    # prints it on its own stderr, instead of failing the command at its first print.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     # Import only the command being run (all of them for --help): a command's start-up then
     # never pays for another's imports (`fverify evaluate` must not load torch or OpenCV).
     chosen = [argv[0]] if argv and argv[0] in COMMANDS else COMMANDS

@@ -109,6 +109,20 @@ def _precision_run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return precision.summary(figures), figures
 
 
+def _images_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--images", type=_at_least(1, "something to check"), default=2000,
+                        help="synthetic 250x250 JPEGs (default: 2000)")
+    parser.add_argument("--repeats", type=_at_least(1, "one timed run"), default=3,
+                        help="runs of each; best time kept (default: 3)")
+
+
+def _images_run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    from fverify.bench import images
+
+    figures = images.run(images=args.images, repeats=args.repeats, seed=args.seed)
+    return images.summary(figures), figures
+
+
 BENCH_TARGETS: dict[str, BenchTarget] = {
     "eval": BenchTarget(
         "exact k-fold threshold search and the whole evaluate command vs insightface's grid "
@@ -120,6 +134,9 @@ BENCH_TARGETS: dict[str, BenchTarget] = {
     "precision": BenchTarget(
         "do bf16 (CPU) / fp16 (CUDA) embeddings keep float32's decisions on a 6,000-pair set?",
         _precision_arguments, _precision_run),
+    "images": BenchTarget(
+        "the image check before every run and the cache's content hash vs decoding the images",
+        _images_arguments, _images_run),
 }
 
 

@@ -12,8 +12,10 @@ import sys
 import time
 from pathlib import Path
 
-from fverify.atomic import write_json
+from fverify.atomic import (check_new_directory, check_new_file, check_writable_directory,
+                            write_json)
 from fverify.cli import options
+from fverify.data.image_header import ImageCheck, check_images, check_sizes
 from fverify.errors import FverifyError
 from fverify.embedding.scoring import aggregation_setting
 from fverify.protocols.evalset import EvalSet, counts
@@ -25,8 +27,9 @@ RUNS_DIR = Path("reports/runs")
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--validate", action="store_true",
-        help="check the protocol file(s) and every image/video, print the counts, and exit "
-        "(0 when everything is in place, non-zero on any problem); no model needed",
+        help="check the protocol file(s) and every image/video (present, a complete JPEG/PNG, "
+        "its size; with --input-size, that size), print the counts, and exit (0 when everything "
+        "is in place, non-zero on any problem); no model needed",
     )
     options.add_model(parser, required=False)
     options.add_out(parser, f"{RUNS_DIR}/<protocol>-<model>-<UTC timestamp>/")
@@ -41,16 +44,22 @@ def run(args: argparse.Namespace) -> int:
     if not args.validate and args.model is None:
         raise FverifyError(f"a model is needed to run {args.command}",
                            fix="add --model MODEL, or --validate to check the data without one")
+    if not args.validate:
+        check_outputs(args)
     evalset = args.build_evalset(args)
     setting = aggregation_setting(evalset, **aggregation_options(args))
-    print_evalset(evalset, extra={"setting": setting} if setting else None)
+    # Under --validate there is no model: --input-size, when given, is the size to expect.
+    checked = check_images(evalset.images, args.input_size if args.validate else None)
+    extra = {"sizes": checked.describe_sizes()}
+    print_evalset(evalset, extra={**extra, "setting": setting} if setting else extra)
     if args.validate:
         return 0
-    return run_model(args, evalset)
+    return run_model(args, evalset, checked)
 
 
-def run_model(args: argparse.Namespace, evalset: EvalSet) -> int:
-    """Load the model, run the verification, print the summary and where the files went."""
+def run_model(args: argparse.Namespace, evalset: EvalSet, checked: ImageCheck) -> int:
+    """Load the model, check the images' size against its input, run the verification, print
+    the summary and where the files went."""
     from fverify.embedding.cache import EmbeddingCache, default_cache_dir
     from fverify.embedding.distributed import init_from_torchrun
     from fverify.models.loading import load_embedder
@@ -58,13 +67,15 @@ def run_model(args: argparse.Namespace, evalset: EvalSet) -> int:
     from fverify.report.text import evaluation_lines
     from fverify.verification import ExtractionSettings, verify
 
+    out = args.out or RUNS_DIR / default_run_name(evalset.protocol.name, args.model)
+    check_new_directory(out)  # the default folder too, before the model is imported or hashed
     init_from_torchrun(args.device)
     flags = PreprocessingFlags(input_size=args.input_size, color=args.color, mean=args.mean, std=args.std)
     embedder = load_embedder(args.model, arch=args.arch, flags=flags, device=args.device, dtype=args.dtype)
+    check_sizes(checked, evalset.images, embedder.input_size)
     cache = None if args.no_cache else EmbeddingCache(args.cache_dir or default_cache_dir())
     settings = ExtractionSettings(flip=args.flip, batch_size=args.batch_size, workers=args.workers,
                                   progress=not args.no_progress, cache=cache)
-    out = args.out or RUNS_DIR / default_run_name(evalset.protocol.name, args.model)
     done = verify(evalset, embedder, out, threshold=args.threshold, extraction=settings,
                   aggregation=aggregation_options(args))
     if done is None:  # a torchrun rank other than 0: it helped embed, rank 0 reports
@@ -87,6 +98,18 @@ def run_model(args: argparse.Namespace, evalset: EvalSet) -> int:
         write_json(args.json, done.result)
         print(f"wrote {args.json}")
     return 0
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse every output the user named (``--out``, ``--json``, ``--cache-dir``) that cannot
+    be written, before the data is checked or the model loaded: a run never fails at its end
+    over an argument known to be bad at its start."""
+    if args.out is not None:
+        check_new_directory(args.out)
+    if args.json is not None:
+        check_new_file(args.json)
+    if args.cache_dir is not None and not args.no_cache:
+        check_writable_directory(args.cache_dir)
 
 
 def default_run_name(protocol: str, model: str) -> str:

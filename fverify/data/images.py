@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -43,12 +44,15 @@ def decode_image(data: bytes, where: str) -> np.ndarray:
 
 def read_image(path: str | Path) -> np.ndarray:
     """Read an image file as ``(H, W, 3)`` uint8 RGB."""
+    return decode_image(_read_file(path), str(path))
+
+
+def _read_file(path: str | Path) -> bytes:
     try:
-        data = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as error:
         raise FverifyError(f"cannot read image: {error.strerror}", where=str(path),
                            fix="check that the file exists and is readable") from None
-    return decode_image(data, str(path))
 
 
 class ImageFiles(Sequence):
@@ -62,7 +66,11 @@ class ImageFiles(Sequence):
         return len(self.relative_paths)
 
     def __getitem__(self, index: int) -> np.ndarray:  # type: ignore[override]
-        return read_image(self.root / self.relative_paths[index])
+        return decode_image(self.read_bytes(index), self.describe(index))
+
+    def read_bytes(self, index: int) -> bytes:
+        """The encoded bytes of image ``index``."""
+        return _read_file(self.root / self.relative_paths[index])
 
     def describe(self, index: int) -> str:
         return str(self.root / self.relative_paths[index])
@@ -89,6 +97,10 @@ class ImageBytes(Sequence):
     def __getitem__(self, index: int) -> np.ndarray:  # type: ignore[override]
         return decode_image(self.blobs[index], self.describe(index))
 
+    def read_bytes(self, index: int) -> bytes:
+        """The encoded bytes of image ``index``."""
+        return self.blobs[index]
+
     def describe(self, index: int) -> str:
         return f"{self.source}[image {index}]"
 
@@ -103,7 +115,9 @@ class ImageBytes(Sequence):
 def _sha256_lines(lines: Sequence[str]) -> str:
     digest = hashlib.sha256()
     for line in lines:
-        digest.update(line.encode("utf-8") + b"\n")
+        # fsencode: a file name that is not UTF-8 (decoded with surrogate escapes) hashes as
+        # its bytes on disk instead of failing to encode.
+        digest.update(os.fsencode(line) + b"\n")
     return digest.hexdigest()
 
 

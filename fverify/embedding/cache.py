@@ -3,9 +3,11 @@
 One ``<key>.npy`` (float32 ``(n_images, d)``) per key, with a ``<key>.json`` beside it that
 says in words what the key covers. The key is a sha256 over: the model's identity (file
 sha256, format, arch, preprocessing contract, device type, dtype), the image list (its
-identity and, for image files, each file's size and modification time, so re-aligned faces
-written over old ones are not served stale embeddings), the flip mode, and the extraction
-version below. Files are written atomically, so a killed run never leaves half an array.
+identity and, for image files, a BLAKE2b hash of each file's bytes), the flip mode, and the
+extraction version below. Keying on the bytes, not on size and modification time, means two
+different images never share an entry: copies that keep mtimes (``cp -p``, ``rsync -a``, a
+tar extract) of different faces of the same sizes, or faces re-aligned in place, are
+embedded anew. Files are written atomically, so a killed run never leaves half an array.
 """
 from __future__ import annotations
 
@@ -20,7 +22,6 @@ import numpy as np
 
 from fverify.atomic import atomic_open, write_json
 from fverify.data.images import ImageFiles
-from fverify.errors import FverifyError
 
 # Bump when extraction changes its numbers (new batching, folding or flip arithmetic).
 EXTRACTION_VERSION = 1
@@ -47,7 +48,7 @@ class EmbeddingCache:
         record = {
             "extraction_version": EXTRACTION_VERSION,
             "model": model_identity,
-            "images": {"count": len(images), "identity": images.identity(), "files": _file_signature(images)},
+            "images": {"count": len(images), "identity": images.identity(), "content": content_hash(images) if isinstance(images, ImageFiles) else None},
             "flip": flip,
         }
         return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest(), record
@@ -72,17 +73,11 @@ class EmbeddingCache:
         return self.path(key)
 
 
-def _file_signature(images: Sequence) -> str | None:
-    """sha256 over each image file's size and modification time (None for in-memory images,
-    whose identity already hashes their bytes)."""
-    if not isinstance(images, ImageFiles):
-        return None
-    digest = hashlib.sha256()
+def content_hash(images: ImageFiles) -> str:
+    """BLAKE2b over the bytes of every image file, in list order (in-memory images need none:
+    their identity already hashes their bytes). Reading and hashing costs about as much as
+    the check every run makes of the images (``fverify bench images``)."""
+    digest = hashlib.blake2b(digest_size=32)
     for index in range(len(images)):
-        try:
-            stat = os.stat(images.root / images.relative_paths[index])
-        except OSError as error:
-            raise FverifyError(f"cannot read image: {error.strerror}", where=images.describe(index),
-                               fix="check that the file exists and is readable") from None
-        digest.update(f"{stat.st_size} {stat.st_mtime_ns}\n".encode())
+        digest.update(hashlib.blake2b(images.read_bytes(index), digest_size=32).digest())
     return digest.hexdigest()

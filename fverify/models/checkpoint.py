@@ -8,8 +8,11 @@ unpickle is refused, never run.
 """
 from __future__ import annotations
 
+import mmap
 import os
 import pickle
+import pickletools
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +58,8 @@ def read_weights(path: str | os.PathLike[str]) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
+        if is_truncated(path):  # a global's name cut short reads as a global it refuses
+            raise truncated_error(path) from None
         raise FverifyError(
             "refused to load: the file needs code or classes beyond tensors and plain values "
             f"to unpickle, and fverify never runs code from a data file ({_first_line(error)})",
@@ -62,9 +67,48 @@ def read_weights(path: str | os.PathLike[str]) -> Any:
             fix="re-save only the weights: torch.save(model.state_dict(), path), "
             "or export TorchScript / ONNX",
         ) from None
-    except (RuntimeError, EOFError, OSError) as error:
+    except Exception as error:  # noqa: BLE001 -- a damaged file makes torch's readers raise
+        # nearly anything (IndexError, struct.error, EOFError, RuntimeError, ...), all alike here.
+        if is_truncated(path) or "unexpected EOF" in str(error):  # torch's word for cut storages
+            raise truncated_error(path) from None
         raise FverifyError(f"cannot read this torch file: {_first_line(error)}", where=str(path),
                            fix="check that the file is complete and was written by torch.save") from None
+
+
+ZIP_LOCAL_HEADER = b"PK\x03\x04"  # first bytes of a zip archive (torch.save, TorchScript)
+# A legacy (non-zip) torch.save file is five pickles in a row (magic number, protocol version,
+# system info, the object, the storage keys), then the raw storages.
+LEGACY_PICKLES = 5
+LEGACY_PICKLE_PROTO = 0x80  # their first byte: the pickle PROTO opcode (protocol >= 2)
+
+
+def is_truncated(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a torch file cut short (a full disk, an interrupted copy): a zip
+    archive without its end, where the directory is, or a legacy file that ends inside one of
+    its pickles, found by walking their opcodes (pickletools reads them without running or
+    building anything)."""
+    try:
+        with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            # A memory map, because its read(n) stops at the end of the file: a forged length
+            # of 2**60 bytes then allocates nothing.
+            if data[:len(ZIP_LOCAL_HEADER)] == ZIP_LOCAL_HEADER:
+                return not zipfile.is_zipfile(handle)
+            if data[:1] != bytes([LEGACY_PICKLE_PROTO]):
+                return False
+            try:
+                for _ in range(LEGACY_PICKLES):
+                    for _ in pickletools.genops(data):
+                        pass
+            except Exception:  # noqa: BLE001 -- genops raises ValueError or others on bad bytes
+                return data.tell() >= len(data)  # it stopped because the bytes ran out
+    except (OSError, ValueError):  # unreadable, or empty (an empty file cannot be mapped)
+        return False
+    return False
+
+
+def truncated_error(path: str | os.PathLike[str]) -> FverifyError:
+    return FverifyError("truncated: the torch file ends before its data does", where=str(path),
+                        fix="copy or download the file again, and compare its size with the original")
 
 
 def is_fverify_checkpoint(content: Any) -> bool:

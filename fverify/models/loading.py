@@ -9,17 +9,17 @@ from __future__ import annotations
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 import torch
 
 from fverify.errors import FverifyError
-from fverify.models.checkpoint import load_checkpoint_file
+from fverify.models.checkpoint import (LEGACY_PICKLE_PROTO, ZIP_LOCAL_HEADER, load_checkpoint_file,
+                                       truncated_error)
 from fverify.models.embedder import Embedder, ModelSource, TorchEmbedder
 from fverify.models.preprocessing import Preprocessing, PreprocessingFlags
 from fverify.models.python_model import CallableEmbedder, import_callable, parse_python_spec
 
-PICKLE_PROTO = 0x80  # first byte of a pickle (protocol >= 2): legacy torch.save files
 ONNX_IR_VERSION_TAG = 0x08  # protobuf tag of ModelProto field 1 (ir_version), varint
 
 
@@ -43,19 +43,40 @@ def load_embedder(model: str, *, arch: str | None = None, flags: PreprocessingFl
 
 def detect_format(path: Path) -> str:
     """``torch``, ``torchscript`` or ``onnx``, from the file's first bytes / zip directory."""
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            # torch's own test: a TorchScript archive holds <name>/constants.pkl.
-            names = {name.split("/", 1)[-1] for name in archive.namelist()}
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(ZIP_LOCAL_HEADER))
+            names = _zip_member_names(handle, path) if zipfile.is_zipfile(handle) else None
+    except OSError as error:
+        raise FverifyError(f"cannot read the model file: {error.strerror or error}", where=str(path),
+                           fix="check that the file is readable by you (permissions) and not a folder") from None
+    if names is not None:
+        # torch's own test: a TorchScript archive holds <name>/constants.pkl.
         return "torchscript" if "constants.pkl" in names else "torch"
-    with open(path, "rb") as handle:
-        first = handle.read(1)
-    if first and first[0] == PICKLE_PROTO:
+    if not head:
+        raise FverifyError("the model file is empty (0 bytes)", where=str(path),
+                           fix="copy or download it again")
+    if head == ZIP_LOCAL_HEADER:  # a zip without its end, where the directory is: cut short
+        raise truncated_error(path)
+    if head[0] == LEGACY_PICKLE_PROTO:
         return "torch"
-    if first and first[0] == ONNX_IR_VERSION_TAG:
+    if head[0] == ONNX_IR_VERSION_TAG:
         return "onnx"
     raise FverifyError("unrecognised model file (not torch.save, TorchScript or ONNX)", where=str(path),
                        fix="pass an fverify checkpoint, a state dict, TorchScript, ONNX, or file.py:function")
+
+
+def _zip_member_names(handle: BinaryIO, path: Path) -> set[str]:
+    """The member names of a zip archive without their first folder (``archive/data.pkl`` ->
+    ``data.pkl``)."""
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            return {name.split("/", 1)[-1] for name in archive.namelist()}
+    except Exception as error:  # noqa: BLE001 -- zipfile raises many types on a corrupt directory
+        # (BadZipFile, UnicodeDecodeError, NotImplementedError, ...); each means the same here.
+        raise FverifyError(f"corrupt zip archive: its directory cannot be read ({type(error).__name__}: "
+                           f"{error})", where=str(path),
+                           fix="copy or download the file again; re-save it with torch.save") from None
 
 
 def _load_torch(path: Path, *, arch: str | None, flags: PreprocessingFlags, device: str, dtype: str) -> Embedder:

@@ -32,6 +32,12 @@ def import_callable(path: Path, name: str) -> Callable[[np.ndarray], Any]:
     """Import ``path`` as a fresh module and return its attribute ``name``, which must be callable."""
     if not path.is_file():
         raise FverifyError("no such Python file", where=str(path), fix="check the path before ':'")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        raise FverifyError(f"cannot read the Python file: {error.strerror or error}", where=str(path),
+                           fix="check that it is readable by you (permissions)") from None
     module_name = f"fverify_user_model_{abs(hash(path.resolve()))}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec is not None and spec.loader is not None  # a .py file always has a source loader

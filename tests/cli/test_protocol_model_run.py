@@ -1,8 +1,10 @@
 """``fverify lfw|ytf|bin --model``: the whole run on synthetic data in the real layouts."""
 import csv
 import json
+import os
 import shutil
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -148,3 +150,87 @@ def test_default_run_folder_is_named_after_protocol_and_model():
     assert default_run_name("lfw", "ckpts/r18.pt").startswith("lfw-r18-")
     assert default_run_name("ytf", "models/mine.py:embed").startswith("ytf-mine-embed-")
     assert np.char.endswith(default_run_name("lfw", "x.onnx"), "Z")
+
+
+IMPORT_TRACER = '''
+import pathlib
+
+pathlib.Path(__file__).with_suffix(".imported").write_text("the model file was imported")
+
+def embed(faces):
+    raise AssertionError("the model ran")
+'''
+
+
+@pytest.mark.parametrize("bad_output", ["out", "json", "cache"])
+def test_bad_outputs_are_refused_before_the_model_is_imported(bad_output, synth_lfw, tmp_path, capsys):
+    model = tmp_path / "tracer.py"
+    model.write_text(IMPORT_TRACER)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "old.txt").write_text("a previous run")
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "a-file").write_text("not a folder")
+    out, json_out, cache = tmp_path / "run", tmp_path / "copy.json", tmp_path / "cache"
+    out, json_out, cache = {"out": (tmp_path / "full", json_out, cache),
+                            "json": (out, tmp_path / "a-folder", cache),
+                            "cache": (out, json_out, tmp_path / "a-file")}[bad_output]
+    code = main([*lfw_args(synth_lfw, out), "--model", f"{model}:embed", "--json", str(json_out),
+                 "--cache-dir", str(cache), *RUN_FLAGS])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert {"out": "not an empty folder", "json": "is a folder", "cache": "is a file"}[bad_output] in err
+    assert not model.with_suffix(".imported").exists()
+    assert not (tmp_path / "run").exists() and not (tmp_path / "copy.json").exists()
+
+
+def test_a_frame_name_that_is_not_utf8_runs_with_the_cache(synth_ytf, user_models, tmp_path):
+    data = tmp_path / "ytf"
+    shutil.copytree(synth_ytf, data)
+    frame = next(p for p in sorted(data.rglob("*.jpg")))
+    frame.rename(frame.with_name(os.fsdecode(b"\xff" + os.fsencode(frame.name))))  # keeps its number
+    args = ["ytf", "--data", str(data), "--splits", str(data / "splits.txt"), "--model",
+            str(user_models / "mbf.pt"), "--cache-dir", str(tmp_path / "cache"), *RUN_FLAGS]
+    assert main([*args, "--out", str(tmp_path / "run")]) == 0
+    assert main([*args, "--out", str(tmp_path / "again")]) == 0
+    again = json.loads((tmp_path / "again" / "result.json").read_text())
+    assert again["embedding"]["from_cache"] is True
+
+
+def test_a_data_path_that_is_not_utf8_is_printed(synth_lfw, tmp_path, capsys):
+    data = tmp_path / os.fsdecode(b"caf\xe9")  # a Latin-1 folder name under a UTF-8 locale
+    shutil.copytree(synth_lfw, data)
+    assert main(["lfw", "--data", str(data), "--pairs", str(data / "pairs.txt"), "--validate"]) == 0
+    assert "caf\\udce9" in capsys.readouterr().out  # escaped, as Python escapes it on stderr
+
+
+def test_a_cut_image_is_found_before_the_model_is_imported(synth_lfw, tmp_path, capsys):
+    data = tmp_path / "lfw"
+    shutil.copytree(synth_lfw, data)
+    victim = sorted(data.rglob("*.jpg"))[3]
+    victim.write_bytes(victim.read_bytes()[:-100])
+    model = tmp_path / "tracer.py"
+    model.write_text(IMPORT_TRACER)
+    assert main([*lfw_args(data, tmp_path / "run"), "--model", f"{model}:embed", *RUN_FLAGS]) == 2
+    err = capsys.readouterr().err
+    assert "1 of" in err and "images cannot be used" in err and f"{victim}: truncated JPEG" in err
+    assert not model.with_suffix(".imported").exists() and not (tmp_path / "run").exists()
+    assert main(["lfw", "--data", str(data), "--pairs", str(data / "pairs.txt"), "--validate"]) == 2
+
+
+def test_a_wrong_size_image_is_found_before_the_model_runs(synth_lfw, tmp_path, capsys):
+    data = tmp_path / "lfw"
+    shutil.copytree(synth_lfw, data)
+    victim = sorted(data.rglob("*.jpg"))[3]
+    ok, encoded = cv2.imencode(".jpg", np.zeros((120, 100, 3), np.uint8))
+    victim.write_bytes(encoded.tobytes())
+    model = tmp_path / "tracer.py"
+    model.write_text(IMPORT_TRACER)  # its embed fails the test if it ever runs
+    assert main([*lfw_args(data, tmp_path / "run"), "--model", f"{model}:embed", *RUN_FLAGS]) == 2
+    err = capsys.readouterr().err
+    assert "1 of" in err and "are not 112x112 pixels" in err and "found: 100x120 (1)" in err and str(victim) in err
+    assert not (tmp_path / "run").exists()
+    # --validate knows no model; given --input-size it checks that size.
+    assert main(["lfw", "--data", str(data), "--pairs", str(data / "pairs.txt"), "--validate"]) == 0
+    assert "100x120 (1)" in capsys.readouterr().out
+    assert main(["lfw", "--data", str(data), "--pairs", str(data / "pairs.txt"), "--validate",
+                 "--input-size", "112"]) == 2

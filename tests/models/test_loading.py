@@ -81,3 +81,52 @@ def test_unknown_and_missing_files_are_clear_errors(tmp_path):
         load_embedder(str(junk))
     with pytest.raises(FverifyError, match="nope.pt: no such model file"):
         load_embedder(str(tmp_path / "nope.pt"))
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory, backbone):
+    """The same weights as a current (zip) and a legacy torch.save file: {kind: bytes}."""
+    folder = tmp_path_factory.mktemp("saved")
+    save_checkpoint(folder / "zip.pt", backbone, "mobilefacenet", Preprocessing(), 32)
+    torch.save(backbone.state_dict(), folder / "legacy.pt", _use_new_zipfile_serialization=False)
+    return {kind: (folder / f"{kind}.pt").read_bytes() for kind in ("zip", "legacy")}
+
+
+@pytest.mark.parametrize("kind", ["zip", "legacy"])
+def test_a_file_cut_short_anywhere_is_called_truncated(kind, saved, tmp_path):
+    # Cuts in the magic number, in a global's name (which torch reads as a refused global), in
+    # the pickled object, in the storages and just before the end.
+    data = saved[kind]
+    for length in (4, 49, 190, 260, 2_000, len(data) // 2, len(data) - 1):
+        cut = tmp_path / f"{kind}-{length}.pt"
+        cut.write_bytes(data[:length])
+        with pytest.raises(FverifyError, match=f"{cut.name}: truncated"):
+            load_embedder(str(cut), arch=None if kind == "zip" else "mobilefacenet")
+
+
+def test_a_zip_whose_directory_is_corrupt_is_a_clear_error(saved, tmp_path):
+    data = saved["zip"]
+    directory = data.rfind(b"PK\x01\x02")  # the last entry of the central directory
+    damaged = tmp_path / "damaged.pt"
+    damaged.write_bytes(data[:directory + 4] + bytes(40) + data[directory + 44:])  # zipfile: BadZipFile
+    with pytest.raises(FverifyError, match="damaged.pt: corrupt zip archive"):
+        load_embedder(str(damaged))
+
+
+def test_an_unreadable_model_file_is_a_clear_error(saved, tmp_path, monkeypatch):
+    path = tmp_path / "locked.pt"
+    path.write_bytes(saved["zip"])
+
+    # Tests run as root, which chmod cannot lock out: the refusal is simulated at open().
+    def refuse(file, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(file))
+
+    monkeypatch.setattr("fverify.models.loading.open", refuse, raising=False)
+    with pytest.raises(FverifyError, match="locked.pt: cannot read the model file: Permission denied"):
+        load_embedder(str(path))
+
+
+def test_an_empty_model_file_says_so(tmp_path):
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(FverifyError, match="empty.pt: the model file is empty"):
+        load_embedder(str(tmp_path / "empty.pt"))

@@ -63,3 +63,13 @@ def test_bad_callables_and_flags_are_clear_errors(user_file):
         load_embedder(f"{user_file}:embed", flags=PreprocessingFlags(color="BGR"), dtype="float32")
     with pytest.raises(FverifyError, match="no such Python file"):
         load_embedder(f"{user_file.parent / 'other.py'}:embed")
+
+
+def test_an_unreadable_python_file_is_a_clear_error(user_file, monkeypatch):
+    # Tests run as root, which chmod cannot lock out: the refusal is simulated at open().
+    def refuse(file, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(file))
+
+    monkeypatch.setattr("fverify.models.python_model.open", refuse, raising=False)
+    with pytest.raises(FverifyError, match="my model.py: cannot read the Python file: Permission denied"):
+        load_embedder(f"{user_file}:embed")
