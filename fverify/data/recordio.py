@@ -200,7 +200,8 @@ class IndexedRecordFile:
 
     def _pread(self, length: int, offset: int, where: str) -> bytes:
         if self._pid != os.getpid():  # first use in this process, or a forked worker
-            self._fd, self._pid = os.open(self.rec_path, os.O_RDONLY | getattr(os, "O_BINARY", 0)), os.getpid()
+            self._fd = os.open(self.rec_path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+            self._pid = os.getpid()
         try:
             return os.pread(self._fd, length, offset)
         except OSError as error:

@@ -14,6 +14,7 @@ No augmentation happens here: the trainer flips.
 """
 from __future__ import annotations
 
+import abc
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from fverify.errors import FverifyError
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 
 
-class TrainingSet(torch.utils.data.Dataset):
+class TrainingSet(torch.utils.data.Dataset, abc.ABC):
     """Images of identities with integer labels; subclasses say where the images come from."""
 
     num_classes: int
@@ -54,13 +55,13 @@ class TrainingSet(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.labels)
 
+    @abc.abstractmethod
     def describe(self, index: int) -> str:
         """Where sample ``index`` is stored (a file, a record), for messages."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def decode(self, index: int) -> np.ndarray:
         """Sample ``index`` as stored: ``(h, w, 3)`` uint8 RGB; FverifyError when unreadable."""
-        raise NotImplementedError
 
     def stored_label(self, index: int) -> int | None:
         """The label the stored sample itself states, where the format keeps one per sample

@@ -109,7 +109,8 @@ def test_bad_magic_names_file_key_and_offset(three_records):
     corrupt(rec, offsets[1], b"\xde\xad\xbe\xef")
     records = IndexedRecordFile(rec)
     assert records.read(0) == b"first!"
-    with pytest.raises(FverifyError, match=rf"train.rec\[key 1 @ offset {offsets[1]}.*bad magic number 0xefbeadde"):
+    where = rf"train.rec\[key 1 @ offset {offsets[1]}"
+    with pytest.raises(FverifyError, match=rf"{where}.*bad magic number 0xefbeadde"):
         records.read(1)
 
 
@@ -118,7 +119,8 @@ def test_a_length_past_the_end_of_the_file_allocates_nothing(three_records):
     corrupt(rec, offsets[2] + 4, struct.pack("<I", (1 << 29) - 1))  # a 512 MiB length
     records = IndexedRecordFile(rec)
     tracemalloc.start()
-    with pytest.raises(FverifyError, match=rf"key 2 @ offset {offsets[2]}.*length 536870911 runs past the end"):
+    message = rf"key 2 @ offset {offsets[2]}.*length 536870911 runs past the end"
+    with pytest.raises(FverifyError, match=message):
         records.read(2)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
