@@ -16,6 +16,8 @@ Format (dmlc-core ``include/dmlc/recordio.h``, mxnet ``python/mxnet/recordio.py`
   keys ``1 .. a-1`` are images and keys ``a .. b-1`` are identity records, one per identity in
   label order, each with labels ``[start, end)``: the image keys of that identity.
 
+:func:`write_training_recordio` writes this layout (e.g. to pack an aligned image folder).
+
 Everything read from the file is checked before it is trusted: a bad magic number, a record
 running past the end of the file, a length beyond ``max_record_bytes`` or a label list longer
 than its record is an :class:`FverifyError` naming the file, the record key and the byte offset,
@@ -26,11 +28,13 @@ from __future__ import annotations
 import math
 import os
 import struct
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from fverify.atomic import atomic_open
 from fverify.errors import FverifyError, at
 
 MAGIC = 0xCED7230A
@@ -283,3 +287,61 @@ def _check_ranges_cover(ranges: np.ndarray, first: int, where: str) -> None:
         raise FverifyError(f"identity ranges do not tile image keys 1..{first - 1} in order: "
                            f"identity {row} is [{int(starts[row])}, {int(ends[row])})", where=where,
                            fix="the file is corrupt: re-download it")
+
+
+def pack_image_record(labels: float | Sequence[float], image: bytes, record_id: int = 0) -> bytes:
+    """``IRHeader`` + labels + image bytes: a scalar label goes in the header (flag 0), a
+    sequence after it (flag = its length), as mxnet's ``recordio.pack`` does."""
+    if isinstance(labels, Sequence):
+        values = np.asarray(labels, dtype="<f4")
+        return _IR_HEADER.pack(len(values), 0.0, record_id, 0) + values.tobytes() + image
+    return _IR_HEADER.pack(0, float(labels), record_id, 0) + image
+
+
+def frame_record(data: bytes) -> bytes:
+    """``data`` framed as dmlc-core writes a record: cut into parts wherever the magic number
+    sits at a 4-aligned position (the reader puts it back), each part ``magic | lrec | bytes``,
+    then zero padding to a multiple of 4."""
+    if len(data) > _LENGTH_MASK:
+        raise FverifyError(f"a RecordIO record holds at most {_LENGTH_MASK} bytes, not {len(data)}",
+                           fix="store smaller images")
+    cuts = [i for i in range(0, len(data) - 3, 4) if data[i:i + 4] == _MAGIC_BYTES]
+    bounds = [-4, *cuts, len(data)]
+    flags = [_WHOLE] if not cuts else [_FIRST] + [_MIDDLE] * (len(cuts) - 1) + [_LAST]
+    out = bytearray()
+    for flag, begin, end in zip(flags, bounds[:-1], bounds[1:]):
+        part = data[begin + 4:end]
+        out += struct.pack("<II", MAGIC, flag << _LENGTH_BITS | len(part)) + part
+    return bytes(out + b"\0" * (-len(out) % 4))
+
+
+def write_training_recordio(rec_path: str | Path, identities: Iterable[Iterable[bytes]]) -> dict[str, int]:
+    """Write ``rec_path`` and the ``.idx`` beside it in insightface's layout: the encoded images
+    of identity 0, 1, ... as keys 1..n (scalar label = the identity's position), then the
+    header record (key 0) and one identity record per identity. Each file is written
+    atomically. Returns the counts written (identities, images)."""
+    rec_path = Path(rec_path)
+    index_lines: list[str] = []
+    ranges: list[tuple[int, int]] = []
+    with atomic_open(rec_path, "wb") as rec:
+        def put(key: int, data: bytes) -> None:
+            index_lines.append(f"{key}\t{rec.tell()}\n")
+            rec.write(frame_record(data))
+
+        key = 1
+        for label, images in enumerate(identities):
+            start = key
+            for image in images:
+                put(key, pack_image_record(float(label), image, key))
+                key += 1
+            if key == start:
+                raise FverifyError(f"identity {label} has no images", where=str(rec_path),
+                                   fix="give every identity at least one image")
+            ranges.append((start, key))
+        first = key
+        put(0, pack_image_record([float(first), float(first + len(ranges))], b""))
+        for number, (start, end) in enumerate(ranges):
+            put(first + number, pack_image_record([float(start), float(end)], b"", first + number))
+    with atomic_open(rec_path.with_suffix(".idx"), "w", encoding="ascii") as idx:
+        idx.writelines(index_lines)
+    return {"identities": len(ranges), "images": first - 1}

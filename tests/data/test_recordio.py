@@ -8,9 +8,12 @@ import pytest
 from fverify.data.recordio import (
     MAGIC,
     IndexedRecordFile,
+    frame_record,
+    pack_image_record,
     read_index,
     read_layout,
     unpack_image_record,
+    write_training_recordio,
 )
 from fverify.errors import FverifyError
 from tests.data.recordio_bytes import MAGIC_LE, frame, image_record, write_insightface_rec, write_rec
@@ -224,3 +227,20 @@ def test_fuzzed_files_raise_only_fverify_errors(tmp_path):
             image, label, _ = dataset[index]  # never raises: a bad image is label -1
             assert label == -1 and not image.any()  # the payloads are not decodable images
     assert min(outcomes.values()) > 10  # both paths were exercised
+
+
+def test_the_writer_writes_the_documented_bytes(tmp_path):
+    """fverify's writer against the test's own, byte for byte: images with scalar labels, then
+    the header record and the identity records, one image holding the magic number."""
+    identities = [[b"img-a", b"AB" + MAGIC_LE + MAGIC_LE + b"CD"], [b"img-c"]]
+    counts = write_training_recordio(tmp_path / "mine.rec", identities)
+    assert counts == {"identities": 2, "images": 3}
+    write_rec(tmp_path / "ref.rec", [
+        (1, image_record(0.0, identities[0][0], 1)), (2, image_record(0.0, identities[0][1], 2)),
+        (3, image_record(1.0, identities[1][0], 3)), (0, image_record([4.0, 6.0], b"")),
+        (4, image_record([1.0, 3.0], b"", 4)), (5, image_record([3.0, 4.0], b"", 5))])
+    assert (tmp_path / "mine.rec").read_bytes() == (tmp_path / "ref.rec").read_bytes()
+    assert (tmp_path / "mine.idx").read_text() == (tmp_path / "ref.idx").read_text()
+    assert frame_record(b"xyz" + MAGIC_LE) == frame(b"xyz" + MAGIC_LE)  # unaligned: one part
+    assert frame_record(MAGIC_LE * 3) == frame(MAGIC_LE * 3)
+    assert pack_image_record([2.0, 3.0], b"I") == image_record([2.0, 3.0], b"I")
