@@ -109,6 +109,25 @@ def _precision_run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return precision.summary(figures), figures
 
 
+def _data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--images", type=_at_least(1, "something to read"), default=1024,
+                        help="synthetic face JPEGs (default: 1024)")
+    parser.add_argument("--batch-size", type=_at_least(1, "images per batch"), default=64, metavar="N",
+                        help="DataLoader batch (default: 64)")
+    parser.add_argument("--workers", type=_at_least(0, "0 reads in this process"), nargs="+", default=[2],
+                        metavar="N", help="DataLoader worker counts to measure (default: 2)")
+    parser.add_argument("--rounds", type=_at_least(1, "one timed round"), default=2,
+                        help="alternating rounds, best kept (default: 2)")
+
+
+def _data_run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    from fverify.bench import data
+
+    figures = data.run(images=args.images, batch_size=args.batch_size, workers=args.workers,
+                       rounds=args.rounds, seed=args.seed)
+    return data.summary(figures), figures
+
+
 BENCH_TARGETS: dict[str, BenchTarget] = {
     "eval": BenchTarget(
         "exact k-fold threshold search vs insightface's grid loop (6,000 and 1,000,000 pairs)",
@@ -119,6 +138,9 @@ BENCH_TARGETS: dict[str, BenchTarget] = {
     "precision": BenchTarget(
         "do bf16 (CPU) / fp16 (CUDA) embeddings keep float32's decisions on a 6,000-pair set?",
         _precision_arguments, _precision_run),
+    "data": BenchTarget(
+        "training data images/s: RecordIO and image folder readers vs JPEG decoding alone",
+        _data_arguments, _data_run),
 }
 
 
