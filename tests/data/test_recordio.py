@@ -164,9 +164,15 @@ def test_index_errors_name_the_line(tmp_path):
     idx.write_text("0\t0\n1 0\n")
     with pytest.raises(FverifyError, match=r"t.idx:2: expected 'key<TAB>offset'"):
         read_index(idx)
-    idx.write_text("0\t0\n0\t0\n")
-    with pytest.raises(FverifyError, match=r"t.idx:1: key 0 appears 2 times"):
+    idx.write_text("0\t0\n\n5\t0\n0\t0\n")
+    with pytest.raises(FverifyError, match=r"t.idx:1: key 0 appears more than once"):
         read_index(idx)
+    idx.write_text("0\t0\n\n5\t-8\n")
+    with pytest.raises(FverifyError, match=r"t.idx:3: negative byte offset -8"):
+        read_index(idx)
+    idx.write_text("3\t 16\r\n\n4\t0\n")  # odd spacing and line ends still parse
+    keys, offsets = read_index(idx)
+    assert keys.tolist() == [3, 4] and offsets.tolist() == [16, 0]
     idx.unlink()
     with pytest.raises(FverifyError, match="RecordIO index not found"):
         IndexedRecordFile(tmp_path / "t.rec")
