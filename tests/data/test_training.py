@@ -72,6 +72,9 @@ def test_validation_counts_and_names(folder):
 
 def test_unreadable_image_is_label_minus_one_and_reported(folder):
     (folder / "carl" / "001.png").write_bytes(b"\x89PNG broken")
+    (folder / "bob" / "001.png").write_bytes(b"")  # an empty file left by a broken download
+    assert open_training_set("folder", str(folder), input_size=SIZE)[2][1] == -1
+    (folder / "bob" / "001.png").write_bytes(encode_image(face(11), "png"))
     dataset = open_training_set("folder", str(folder), input_size=SIZE)
     image, label, index = dataset[4]
     assert label == -1 and index == 4 and image.shape == (3, *SIZE) and not image.any()
