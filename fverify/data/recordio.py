@@ -233,7 +233,11 @@ class IndexedRecordFile:
                                    "max_record_bytes")
             if parts:
                 parts.append(_MAGIC_BYTES)  # the writer split the payload at this magic number
-            parts.append(self._pread(length, position + 8, where))
+            data = self._pread(length, position + 8, where)
+            if len(data) < length:  # the file shrank since it was opened
+                raise FverifyError(f"record truncated: {len(data)} of {length} bytes", where=where,
+                                   fix="the .rec changed while being read: re-download it")
+            parts.append(data)
             if flag in (_WHOLE, _LAST):
                 return b"".join(parts)
             position += 8 + ((length + 3) & ~3)
@@ -243,10 +247,10 @@ class IndexedRecordFile:
         return unpack_image_record(self.read(key), self.where(key))
 
     def _pread(self, length: int, offset: int, where: str) -> bytes:
-        if self._pid != os.getpid():  # first use in this process, or a forked worker
-            self._fd = os.open(self.rec_path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-            self._pid = os.getpid()
+        """Up to ``length`` bytes at ``offset`` (fewer only at the end of the file)."""
         try:
+            if self._pid != os.getpid():  # first use in this process, or a forked worker
+                self._fd, self._pid = os.open(self.rec_path, os.O_RDONLY), os.getpid()
             return os.pread(self._fd, length, offset)
         except OSError as error:
             raise FverifyError(f"cannot read: {error.strerror}", where=where,

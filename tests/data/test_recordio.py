@@ -146,6 +146,18 @@ def test_a_truncated_file_is_an_error(three_records):
         IndexedRecordFile(rec)
 
 
+def test_a_file_that_shrinks_or_vanishes_after_opening_is_an_error(three_records):
+    rec, offsets = three_records
+    records = IndexedRecordFile(rec)
+    rec.write_bytes(rec.read_bytes()[:offsets[1] + 12])
+    with pytest.raises(FverifyError, match="key 1 .*record truncated: 4 of 13 bytes"):
+        records.read(1)
+    rec.unlink()
+    with pytest.raises(FverifyError, match="key 2 .*cannot read: No such file"):
+        clone = pickle.loads(pickle.dumps(records))  # a fresh process opens the file anew
+        clone.read(2)
+
+
 def test_a_broken_part_sequence_is_an_error(tmp_path):
     rec = tmp_path / "t.rec"
     # A first part (flag 1) followed by a whole record (flag 0) instead of a middle/last part.
