@@ -123,6 +123,25 @@ def _images_run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return images.summary(figures), figures
 
 
+def _data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--images", type=_at_least(1, "something to read"), default=1024,
+                        help="synthetic face JPEGs (default: 1024)")
+    parser.add_argument("--batch-size", type=_at_least(1, "images per batch"), default=64, metavar="N",
+                        help="DataLoader batch (default: 64)")
+    parser.add_argument("--workers", type=_at_least(0, "0 reads in this process"), nargs="+", default=[2],
+                        metavar="N", help="DataLoader worker counts to measure (default: 2)")
+    parser.add_argument("--rounds", type=_at_least(1, "one timed round"), default=2,
+                        help="alternating rounds, best kept (default: 2)")
+
+
+def _data_run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    from fverify.bench import data
+
+    figures = data.run(images=args.images, batch_size=args.batch_size, workers=args.workers,
+                       rounds=args.rounds, seed=args.seed)
+    return data.summary(figures), figures
+
+
 BENCH_TARGETS: dict[str, BenchTarget] = {
     "eval": BenchTarget(
         "exact k-fold threshold search and the whole evaluate command vs insightface's grid "
@@ -137,6 +156,9 @@ BENCH_TARGETS: dict[str, BenchTarget] = {
     "images": BenchTarget(
         "the image check before every run and the cache's content hash vs decoding the images",
         _images_arguments, _images_run),
+    "data": BenchTarget(
+        "training data images/s: RecordIO and image folder readers vs JPEG decoding alone",
+        _data_arguments, _data_run),
 }
 
 

@@ -31,6 +31,8 @@ def _cv2() -> ModuleType:
 
 def decode_image(data: bytes, where: str) -> np.ndarray:
     """JPEG/PNG/... bytes -> ``(H, W, 3)`` uint8 RGB; grey images are expanded to three channels."""
+    if not data:  # OpenCV raises its own error on an empty buffer instead of returning None
+        raise FverifyError("empty image (0 bytes)", where=where, fix="replace or re-extract the file")
     cv2 = _cv2()
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     if image is None:

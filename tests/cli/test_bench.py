@@ -7,7 +7,7 @@ from fverify.cli.bench import BENCH_TARGETS
 
 
 def test_bench_targets_are_a_registry():
-    assert list(BENCH_TARGETS) == ["eval", "embed", "precision", "images"]
+    assert list(BENCH_TARGETS) == ["eval", "embed", "precision", "images", "data"]
 
 
 def test_bench_eval_prints_and_saves_the_report(tmp_path, capsys):
@@ -26,6 +26,15 @@ def test_bench_embed_prints_and_writes_figures(tmp_path, capsys):
     assert "naive loop" in capsys.readouterr().out
     figures = json.loads((tmp_path / "embed.json").read_text())
     assert figures["pipeline"]["float32"]["images_per_s"] > 0
+
+
+def test_bench_data_prints_and_writes_figures(tmp_path, capsys):
+    code = main(["bench", "data", "--images", "3", "--batch-size", "2", "--workers", "0",
+                 "--rounds", "1", "--out", str(tmp_path)])
+    assert code == 0
+    assert "recordio, 1 process" in capsys.readouterr().out
+    figures = json.loads((tmp_path / "data.json").read_text())
+    assert figures["identical"] and figures["images"] == 3
 
 
 def test_bench_rejects_unknown_dtypes(capsys):

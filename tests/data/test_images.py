@@ -36,6 +36,11 @@ def test_corrupt_bytes_name_the_source():
         ImageBytes([b"", b"not an image"], "lfw.bin")[1]
 
 
+def test_empty_bytes_are_an_fverify_error():
+    with pytest.raises(FverifyError, match=r"lfw.bin\[image 0\]: empty image \(0 bytes\)"):
+        ImageBytes([b""], "lfw.bin")[0]
+
+
 def test_missing_file_is_an_error_naming_it(tmp_path):
     with pytest.raises(FverifyError, match="nope.jpg: cannot read image"):
         read_image(tmp_path / "nope.jpg")
