@@ -50,6 +50,7 @@ MODEL_PT = "model.pt"
 PIXEL_MEAN, PIXEL_STD = 127.5, 128.0  # the HM paper's normalisation, (x - 127.5) / 128
 # Keys that may change when a run is resumed: they do not change what is computed.
 RESUMABLE_CHANGES = ("engine.", "validation.", "data.path", "data.workers")
+MAX_NAMED_FAILURES = 5  # undecodable images named in the error
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ class Trainer:
             self._restore(state)
         # failures so far in this epoch, over all processes (a resumed run continues the count)
         self.epoch_failures = all_sum([self.epoch_tally.sums["decode_failures"]], process)[0]
+        self.failed_indices: list[int] = []  # this process's, for the error message
         self.ddp: nn.Module = self.model
         if process.world > 1:
             from torch.nn.parallel import DistributedDataParallel
@@ -290,6 +292,7 @@ class Trainer:
         valid = labels >= 0
         valid_total, failed_total = all_sum([float(valid.sum()), float((~valid).sum())], self.process)
         self.epoch_tally.add("decode_failures", (~valid).sum().item())
+        self.failed_indices.extend(indices[~valid].tolist())
         self._check_decode_failures(failed_total)
         mask = (flip_mask(config.engine.seed, self.epoch, indices.numpy()) if config.data.flip
                 else np.zeros(len(labels), dtype=bool))
@@ -330,11 +333,13 @@ class Trainer:
         self.epoch_failures += failed_in_step
         allowed = self.config.data.max_decode_failure_fraction * self.steps_per_epoch * self.config.optim.batch_size
         if self.epoch_failures > allowed:
+            describe = getattr(self.dataset, "describe", str)
+            named = ", ".join(describe(i) for i in self.failed_indices[:MAX_NAMED_FAILURES])
             raise FverifyError(
                 f"{int(self.epoch_failures)} images failed to decode in epoch {self.epoch} "
                 f"(more than data.max_decode_failure_fraction = "
                 f"{self.config.data.max_decode_failure_fraction} of the epoch's "
-                f"{self.steps_per_epoch * self.config.optim.batch_size})",
+                f"{self.steps_per_epoch * self.config.optim.batch_size}); this process's first: {named}",
                 where=getattr(self.dataset, "source", None),
                 fix="check the training files (fverify validates them before training), or "
                 "raise data.max_decode_failure_fraction")
@@ -434,7 +439,7 @@ def open_dataset(config: TrainConfig) -> tuple[Any, str]:
                                 synth_identities=data.synth_identities,
                                 synth_images_per_identity=data.synth_images_per_identity,
                                 synth_seed=data.synth_seed)
-    return dataset, validate_training_set(dataset).summary()
+    return dataset, validate_training_set(dataset, workers=data.workers).summary()
 
 
 def check_dataset(dataset: Any, config: TrainConfig) -> None:

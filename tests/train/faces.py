@@ -24,6 +24,9 @@ class TinyFaces(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.labels)
 
+    def describe(self, index: int) -> str:
+        return f"tiny[{index}]"
+
     def __getitem__(self, index: int):
         if index in self.broken:
             return torch.zeros(3, *self.input_size, dtype=torch.uint8), -1, index

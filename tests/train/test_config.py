@@ -92,8 +92,11 @@ def test_resolved_toml_reads_back_the_same_config(tmp_path):
     assert tomllib.loads(to_toml(config))["hard_mining"]["enabled"] is True
 
 
-def test_head_names_are_the_registry():
+def test_choices_are_the_registries():
+    from fverify.data.training import TRAINING_SET_KINDS
+
     assert cfg.HEAD_NAMES == tuple(HEADS)
+    assert cfg.DATA_KINDS == tuple(TRAINING_SET_KINDS)
 
 
 def test_readme_holds_exactly_the_schema_table():
