@@ -232,7 +232,8 @@ class Trainer:
         return TrainResult(self.run_dir, config.optim.epochs, self.global_step,
                            self.last_checkpoint, self.save_model(), None)
 
-    def _loader(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    def batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """This process's (images, labels, indices) batches for the rest of the current epoch."""
         indices = epoch_indices(len(self.dataset), self.config.engine.seed, self.epoch, self.process)
         indices = indices[self.step_in_epoch * self.local_batch:self.steps_per_epoch * self.local_batch]
         workers = self.config.data.workers
@@ -247,14 +248,14 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         self.model.train()
-        batches = self._loader()
+        batches = self.batches()
         progress = self._progress()
         epoch_started = interval_started = time.perf_counter()
         while self.step_in_epoch < self.steps_per_epoch:
             waited = time.perf_counter()
             images, labels, indices = next(batches)
             self.interval_tally.add("wait_s", time.perf_counter() - waited)
-            self._step(images, labels, indices)
+            self.step(images, labels, indices)
             self.global_step += 1
             self.step_in_epoch += 1
             self.interval_tally.add("images", len(labels))
@@ -287,7 +288,8 @@ class Trainer:
             return "engine.stop_after_steps"
         return None
 
-    def _step(self, images: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor) -> None:
+    def step(self, images: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor) -> None:
+        """One optimiser step on this process's share of a global batch (uint8 images)."""
         config, device = self.config, self.process.device
         valid = labels >= 0
         valid_total, failed_total = all_sum([float(valid.sum()), float((~valid).sum())], self.process)
