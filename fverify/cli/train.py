@@ -22,6 +22,15 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from fverify.train.loop import train
 
+    if args.experiment is not None:
+        from fverify.train.experiment import EXPERIMENTS
+
+        if args.out is None or args.config is not None or args.resume is not None:
+            raise FverifyError("--experiment needs --out DIR and takes no --config or --resume",
+                               fix=f"fverify train --experiment {args.experiment} --out DIR [--set ...]")
+        EXPERIMENTS[args.experiment](args.out, args.set)
+        print(f"wrote {args.out}/table.md and experiment.json")
+        return 0
     if args.resume is not None:
         if args.config is not None:
             raise FverifyError("--resume continues a run with the config saved in its checkpoint",
@@ -63,4 +72,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="continue the run in --out from CKPT (default: its newest "
                         "checkpoint in RUN/checkpoints)")
     parser.add_argument("--list-recipes", action="store_true", help="print the bundled recipes")
+    parser.add_argument("--experiment", choices=("synthetic-hm",),
+                        help="synthetic-hm: train synth-ce, synth-hm-ce, synth-arcface and "
+                        "synth-hm-arcface with identical seeds, verify each on a synthetic LFW "
+                        "(6,000 pairs) and YTF, and write the HM-vs-base table with paired "
+                        "significance into --out (--set applies to all four runs)")
     parser.set_defaults(func=run)

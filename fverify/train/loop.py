@@ -174,7 +174,7 @@ class Trainer:
 
         hm = self.config.hard_mining
         return {"recipe": self.config.name,
-                "base_recipe": self.config.name.removeprefix("hm-") if hm.enabled else None,
+                "base_recipe": self.config.name.replace("hm-", "", 1) if hm.enabled else None,
                 "hard_mining": hm.enabled, "head": self.config.head.name,
                 "run_dir": str(self.run_dir.resolve()),
                 "config_sha256": hashlib.sha256(to_toml(self.config).encode()).hexdigest()}

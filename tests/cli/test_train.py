@@ -11,7 +11,8 @@ def test_list_recipes(capsys):
     assert main(["train", "--list-recipes"]) == 0
     listed = capsys.readouterr().out.split()
     assert {"base", "ce", "hm-ce", "sphereface", "hm-sphereface", "arcface", "hm-arcface", "cosface",
-            "npt", "amm", "tiny"} == set(listed)
+            "npt", "amm", "tiny", "synth-base", "synth-ce", "synth-hm-ce", "synth-arcface",
+            "synth-hm-arcface"} == set(listed)
 
 
 def test_a_bad_key_exits_2_naming_it(capsys):
