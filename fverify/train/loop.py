@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import math
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -240,7 +241,7 @@ class Trainer:
         return iter(torch.utils.data.DataLoader(
             self.dataset, batch_size=self.local_batch, sampler=indices.tolist(), num_workers=workers,
             pin_memory=self.process.device.type == "cuda", persistent_workers=False,
-            prefetch_factor=4 if workers else None))
+            prefetch_factor=4 if workers else None, worker_init_fn=_ignore_interrupts))
 
     def _run_epoch(self, signals: _StopSignals) -> str | None:
         config, engine = self.config, self.config.engine
@@ -319,11 +320,17 @@ class Trainer:
                 else:  # nothing valid here: a zero-weight pass keeps DDP's processes in step
                     loss = self.ddp(x[part], labels[part].clamp_min(0))
                     weight = 0.0
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise FverifyError(f"training diverged: the loss is {value} at epoch {self.epoch}, "
+                                   f"step {self.global_step + 1}", where=str(self.run_dir),
+                                   fix="lower optim.lr or set optim.grad_clip, then start a new run "
+                                   "or resume from an earlier checkpoint")
             self.scaler.scale(loss * weight).backward()
             if count:
                 record = self.model.objective.last_batch
                 for tally in (self.epoch_tally, self.interval_tally):
-                    tally.add_batch(float(loss.detach()), record)
+                    tally.add_batch(value, record)
         if config.optim.grad_clip:
             self.scaler.unscale_(self.optimizer)
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.optim.grad_clip)
@@ -411,6 +418,12 @@ class Trainer:
             raise FverifyError("engine.tensorboard = true but TensorBoard is not installed",
                                fix="pip install tensorboard, or set engine.tensorboard = false") from None
         return SummaryWriter(str(self.run_dir / "tensorboard"))
+
+
+def _ignore_interrupts(worker_id: int) -> None:
+    """DataLoader workers ignore Ctrl-C (sent to the whole process group): the main process
+    finishes its step and checkpoints, which needs the workers alive until then."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def epoch_line(record: dict[str, Any], epochs: int) -> str:

@@ -145,3 +145,8 @@ def test_sigterm_saves_a_checkpoint_and_the_run_resumes(tmp_path):
     assert step >= 1 and saved.name == f"step-{step:09d}.pt"
     resumed = run(tmp_path, "run", "engine.stop_after_steps=" + str(step + 2), resume=True)
     assert resumed.global_step == step + 2 and resumed.stopped_by == "engine.stop_after_steps"
+
+
+def test_divergence_stops_with_a_clear_error(tmp_path):
+    with pytest.raises(FverifyError, match="training diverged: the loss is (nan|inf)"):
+        run(tmp_path, "d", **{"optim.lr": "1e30", "head.name": "softmax", "head.options": "{}"})
