@@ -102,11 +102,17 @@ class _StopSignals:
             signal.signal(sig, handler)
 
 
+class _Nothing:
+    def close(self) -> None:
+        pass
+
+
 class Trainer:
     """One run: built from a config (new run) or a checkpoint (resume), then :meth:`run`."""
 
     def __init__(self, config: TrainConfig, run_dir: Path, dataset: Any, process: Process,
-                 report: Callable[[str], None], state: dict[str, Any] | None = None):
+                 report: Callable[[str], None], state: dict[str, Any] | None = None,
+                 resumed_from: str | None = None):
         self.config, self.run_dir, self.dataset, self.process = config, run_dir, dataset, process
         self.report = report if process.is_main else (lambda line: None)
         engine = config.engine
@@ -138,6 +144,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(process.device.type, enabled=self.dtype == "float16")
         self.epoch, self.step_in_epoch, self.global_step = 1, 0, 0
         self.epoch_tally, self.interval_tally = Tally(), Tally()
+        self.resumed_from = resumed_from
         if state is not None:
             self._restore(state)
         # failures so far in this epoch, over all processes (a resumed run continues the count)
@@ -152,7 +159,6 @@ class Trainer:
         self.log = MetricsLog(run_dir / METRICS_JSONL, resume=state is not None) if process.is_main else None
         self.tensorboard = self._tensorboard() if engine.tensorboard and process.is_main else None
         self.last_checkpoint: Path | None = None
-        self.resumed_from: str | None = None
 
     # --- state ----------------------------------------------------------------------------
 
@@ -162,6 +168,11 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scaler.load_state_dict(state["scaler"])
         position = state["position"]
+        if position["steps_per_epoch"] != self.steps_per_epoch:
+            raise FverifyError(
+                f"the checkpoint's epochs had {position['steps_per_epoch']} steps, this training set "
+                f"and batch give {self.steps_per_epoch}", where=self.resumed_from,
+                fix="resume with the data the run was started on")
         self.epoch, self.step_in_epoch = position["epoch"], position["step_in_epoch"]
         self.global_step = position["global_step"]
         ckpt.restore_rng_state(state["rng"])
@@ -224,7 +235,7 @@ class Trainer:
                            resumed_from=self.resumed_from, num_classes=self.dataset.num_classes,
                            num_images=len(self.dataset),
                            time=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
-        with _StopSignals() as signals:
+        with _StopSignals() as signals, contextlib.closing(self.tensorboard or _Nothing()):
             while self.epoch <= config.optim.epochs:
                 stopped = self._run_epoch(signals)
                 if stopped:
@@ -486,6 +497,8 @@ def train(config: TrainConfig | None, out: str | Path, *, resume: str | bool = F
     else:
         check_new_directory(run_dir)
     process = start_process(config.engine.device)
+    if not process.is_main:  # one process speaks for the run
+        report = lambda line: None  # noqa: E731
     if dataset is None:
         dataset, summary = open_dataset(config)
         report(summary)
@@ -494,8 +507,7 @@ def train(config: TrainConfig | None, out: str | Path, *, resume: str | bool = F
         raise FverifyError(f"the training set has {dataset.num_classes} identities, the "
                            f"checkpoint's head {state['head']['weight'].shape[0]}", where=where,
                            fix="resume with the data the run was started on")
-    trainer = Trainer(config, run_dir, dataset, process, report, state)
-    trainer.resumed_from = where
+    trainer = Trainer(config, run_dir, dataset, process, report, state, resumed_from=where)
     if process.is_main and state is None:
         run_dir.mkdir(parents=True, exist_ok=True)
         with atomic_open(run_dir / CONFIG_TOML, "w", encoding="utf-8") as handle:
