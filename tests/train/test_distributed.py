@@ -13,17 +13,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from fverify.cli import main
 from fverify.models.checkpoint import read_weights
 from fverify.train.checkpoint import checkpoint_path, list_checkpoints
-from fverify.train.config import load_config
 from fverify.train.distributed import Process, epoch_indices
 from fverify.train.loop import train
 from fverify.train.metrics_log import read_metrics
-from tests.train.faces import TinyFaces, tiny_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = ["hard_mining.enabled=true", "engine.checkpoint_every_steps=7", "engine.keep_checkpoints=9",
-            "engine.device=cpu"]
+# the tiny recipe on 6 synthetic identities x 8 images, batch 8: 6 steps an epoch, 2 epochs
+SETTINGS = ["data.synth_identities=6", "data.synth_images_per_identity=8", "optim.batch_size=8",
+            "hard_mining.enabled=true", "engine.checkpoint_every_steps=7", "engine.keep_checkpoints=9",
+            "engine.device=cpu", "data.workers=0"]
+ARGS = ["train", "--config", "tiny", *(arg for setting in SETTINGS for arg in ("--set", setting))]
 
 
 def weights(path):
@@ -49,13 +51,13 @@ def test_global_batches_do_not_depend_on_the_world_size():
 
 def test_two_gloo_processes_equal_one_and_resume_in_one(tmp_path):
     ddp_run = tmp_path / "ddp"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-                    str(ROOT / "tests/train/ddp_worker.py"), str(ddp_run), *SETTINGS],
+                    "-m", "fverify", *ARGS, "--out", str(ddp_run)],
                    check=True, env=env, cwd=ROOT, capture_output=True, timeout=300)
-    single = train(load_config("tiny", tiny_overrides() + SETTINGS), tmp_path / "single",
-                   dataset=TinyFaces(), report=lambda line: None)
-    assert_close(weights(ddp_run / "checkpoints" / "step-000000012.pt"), weights(single.checkpoint))
+    assert main([*ARGS, "--out", str(tmp_path / "single")]) == 0
+    single_checkpoint = checkpoint_path(tmp_path / "single", 12)
+    assert_close(weights(ddp_run / "checkpoints" / "step-000000012.pt"), weights(single_checkpoint))
     assert read_weights(ddp_run / "model.pt")["training"]["recipe"] == "tiny"
 
     # 2 -> 1: the 2-process checkpoint at step 7 (mid epoch 2) resumed by one process
@@ -68,9 +70,9 @@ def test_two_gloo_processes_equal_one_and_resume_in_one(tmp_path):
     assert mid["world_size"] == 2 and mid["position"] == {"epoch": 2, "step_in_epoch": 1, "global_step": 7,
                                                           "steps_per_epoch": 6}
     lines = []
-    resumed = train(None, resumed_run, resume=True, dataset=TinyFaces(), report=lines.append)
+    resumed = train(None, resumed_run, resume=True, report=lines.append)
     assert any("resuming a run of 2 processes under 1" in line for line in lines)
     assert resumed.global_step == 12
-    assert_close(weights(resumed.checkpoint), weights(single.checkpoint))
+    assert_close(weights(resumed.checkpoint), weights(single_checkpoint))
     starts = [r for r in read_metrics(resumed_run / "metrics.jsonl") if r["kind"] == "start"]
     assert [s["world_size"] for s in starts] == [2, 1]
