@@ -325,7 +325,11 @@ class Trainer:
             sync = self.process.world > 1 and chunk < chunks - 1
             with (self.ddp.no_sync() if sync else contextlib.nullcontext()), autocast:
                 if count:
-                    loss = self.ddp(x[part][keep], labels[part][keep])
+                    inputs, targets = x[part], labels[part]
+                    if count < size:  # boolean indexing drops channels_last: restore it
+                        inputs = inputs[keep].contiguous(memory_format=self.memory_format)
+                        targets = targets[keep]
+                    loss = self.ddp(inputs, targets)
                     # mean over this micro-batch -> its share of the global batch mean
                     weight = count * self.process.world / valid_total
                 else:  # nothing valid here: a zero-weight pass keeps DDP's processes in step
