@@ -74,19 +74,22 @@ def run_result(
     embedding: Mapping[str, Any] | None = None,
     roc_png: str | None = None,
     warnings: Sequence[str] = (),
+    model_training: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The RunResult document of DESIGN.md: everything that changes a number, then the numbers.
 
     ``protocol`` names the pair list (``"lfw"``, ``"ytf"``, ``"scores-csv"``, ...) and
     ``protocol_source`` / ``protocol_md5`` the file it was read from; ``fold_rule`` where the
     folds came from. Model fields are null for ``fverify evaluate``. ``timings`` in seconds.
+    ``model_training``: the ``training`` record of a model from ``fverify train`` (else null).
     """
     return {
         "schema": RUN_SCHEMA,
         "fverify_version": __version__,
         "protocol": {"name": protocol, "source": protocol_source, "md5": protocol_md5, "folds": fold_rule},
         "data_root": data_root,
-        "model": {"path": model_path, "sha256": model_sha256},
+        "model": {"path": model_path, "sha256": model_sha256,
+                  "training": dict(model_training) if model_training is not None else None},
         "preprocessing": dict(preprocessing) if preprocessing is not None else None,
         "embedding": dict(embedding) if embedding is not None else None,
         "threshold_method": evaluation.search.method,

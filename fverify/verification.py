@@ -99,6 +99,7 @@ def verify(evalset: EvalSet, embedder: Embedder, out: str | Path, *, threshold: 
         data_root=evalset.data_root,
         model_path=model["path"],
         model_sha256=model["sha256"],
+        model_training=model.get("training"),
         preprocessing=model.get("preprocessing"),
         embedding={
             "flip": extraction.flip,

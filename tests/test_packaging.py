@@ -1,4 +1,4 @@
-"""The wheel must carry the official protocol lists byte for byte."""
+"""The wheel must carry the official protocol lists byte for byte, and the training recipes."""
 import hashlib
 import subprocess
 import sys
@@ -23,3 +23,5 @@ def test_wheel_carries_protocol_lists(tmp_path):
             data = archive.read(f"fverify/_protocol_lists/{name}")
             assert hashlib.md5(data).hexdigest() == md5, name
         assert "fverify/_protocol_lists/MANIFEST" in archive.namelist()
+        # the bundled training recipes (fverify train --list-recipes)
+        assert {"fverify/train/recipes/base.toml", "fverify/train/recipes/hm-arcface.toml"} <= set(archive.namelist())

@@ -81,7 +81,7 @@ def test_run_result_records_what_changes_a_number_and_is_strict_json(evaluations
     assert result["protocol"] == {
         "name": "lfw", "source": "protocols/lfw/pairs.txt", "md5": "0" * 32, "folds": "file"
     }
-    assert result["model"] == {"path": "ckpt.pt", "sha256": "f" * 64}
+    assert result["model"] == {"path": "ckpt.pt", "sha256": "f" * 64, "training": None}
     assert result["threshold_method"] == "exact" and result["scores_csv"] == "reports/runs/x.csv"
     assert result["data_root"] == "data/lfw" and result["embedding"] == {"flip": "sum"}
     write_json(tmp_path / "run.json", result)  # refuses NaN/inf

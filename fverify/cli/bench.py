@@ -142,6 +142,30 @@ def _data_run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return data.summary(figures), figures
 
 
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--arch", choices=ARCHS, default="iresnet18", help="backbone (default: iresnet18)")
+    parser.add_argument("--batch-size", type=_at_least(1, "images per step"), default=64, metavar="N",
+                        help="images per optimiser step (default: 64)")
+    parser.add_argument("--steps", type=_at_least(1, "one timed step"), default=3,
+                        help="timed steps per round and path (default: 3)")
+    parser.add_argument("--images", type=_at_least(2, "two identities"), default=512,
+                        help="synthetic face JPEGs the data path reads (default: 512)")
+    parser.add_argument("--dtypes", type=_dtype_list, default=("float32", "bfloat16"), metavar="LIST",
+                        help="trainer precisions, comma-separated (default: float32,bfloat16)")
+    parser.add_argument("--workers", type=_at_least(0, "DataLoader workers"), default=2,
+                        help="DataLoader worker processes (default: 2)")
+    parser.add_argument("--rounds", type=_at_least(1, "one timed round"), default=2,
+                        help="alternating rounds, best kept (default: 2)")
+
+
+def _train_run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    from fverify.bench import train
+
+    figures = train.run(arch=args.arch, batch_size=args.batch_size, steps=args.steps, images=args.images,
+                        dtypes=args.dtypes, workers=args.workers, rounds=args.rounds, seed=args.seed)
+    return train.summary(figures), figures
+
+
 BENCH_TARGETS: dict[str, BenchTarget] = {
     "eval": BenchTarget(
         "exact k-fold threshold search and the whole evaluate command vs insightface's grid "
@@ -159,6 +183,9 @@ BENCH_TARGETS: dict[str, BenchTarget] = {
     "data": BenchTarget(
         "training data images/s: RecordIO and image folder readers vs JPEG decoding alone",
         _data_arguments, _data_run),
+    "train": BenchTarget(
+        "training images/s (forward + backward + step), data included and excluded, vs compute-bound",
+        _train_arguments, _train_run),
 }
 
 

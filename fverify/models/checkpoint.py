@@ -198,6 +198,7 @@ class LoadedBackbone:
     arch: str
     embedding_dim: int
     preprocessing: Preprocessing | None  # None for a bare state dict: it carries no contract
+    training: dict[str, Any] | None = None  # the "training" key of a checkpoint from fverify train
 
 
 def load_checkpoint_file(path: str | os.PathLike[str], arch: str | None = None) -> LoadedBackbone:
@@ -213,7 +214,9 @@ def load_checkpoint_file(path: str | os.PathLike[str], arch: str | None = None) 
             raise FverifyError(f"--arch {arch} contradicts the checkpoint's arch {saved_arch}", where=where,
                                fix="drop --arch: an fverify checkpoint names its architecture")
         module = build_backbone(saved_arch, backbone_state_dict(content, where), where, embedding_dim)
-        return LoadedBackbone(module, saved_arch, embedding_dim, preprocessing)
+        training = content.get("training")
+        return LoadedBackbone(module, saved_arch, embedding_dim, preprocessing,
+                              dict(training) if isinstance(training, Mapping) else None)
     if arch is None:
         raise FverifyError("this is a bare state dict: its architecture is unknown", where=where,
                            fix=f"pass --arch (one of: {', '.join(BACKBONES)})")

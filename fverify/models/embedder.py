@@ -60,7 +60,7 @@ class Embedder(abc.ABC):
     def cache_identity(self) -> dict[str, Any] | None:
         """What determines the numbers (for the embedding cache), or None when fverify cannot
         know it. The path is left out: moving a model file keeps its cache."""
-        identity = {k: v for k, v in self.describe().items() if k != "path"}
+        identity = {k: v for k, v in self.describe().items() if k not in ("path", "training")}
         identity["device"] = torch.device(identity["device"]).type if identity.get("device") else None
         return identity
 
@@ -71,8 +71,9 @@ class TorchEmbedder(Embedder):
 
     def __init__(self, module: nn.Module, preprocessing: Preprocessing, source: ModelSource,
                  arch: str | None = None, embedding_dim: int | None = None,
-                 device: str = "auto", dtype: str = "auto"):
+                 device: str = "auto", dtype: str = "auto", training: dict[str, Any] | None = None):
         self.device = resolve_device(device)
+        self.training = training  # how fverify train made the model (None: not from fverify train)
         self.dtype = resolve_dtype(dtype, self.device.type)
         self.preprocessing = preprocessing
         self.input_size = preprocessing.input_size
@@ -108,6 +109,7 @@ class TorchEmbedder(Embedder):
             "preprocessing": self.preprocessing.to_dict(),
             "device": str(self.device),
             "dtype": self.dtype,
+            "training": self.training,
         }
 
 

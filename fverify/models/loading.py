@@ -84,7 +84,8 @@ def _load_torch(path: Path, *, arch: str | None, flags: PreprocessingFlags, devi
     contract = loaded.preprocessing
     source = ModelSource.of_file("state-dict" if contract is None else "fverify-checkpoint", path)
     return TorchEmbedder(loaded.module, flags.apply(contract or Preprocessing()), source, arch=loaded.arch,
-                         embedding_dim=loaded.embedding_dim, device=device, dtype=dtype)
+                         embedding_dim=loaded.embedding_dim, device=device, dtype=dtype,
+                         training=loaded.training)
 
 
 def _load_torchscript(path: Path, *, arch: str | None, flags: PreprocessingFlags, device: str,

@@ -41,6 +41,8 @@ BACKBONES: dict[str, BackboneSpec] = {
     "mobilefacenet": BackboneSpec("fverify.models.mobilefacenet", "mobilefacenet",
                                   "features.layers.3.weight",
                                   "insightface mbf: 2.1M parameters, 0.9 GFLOPs"),
+    "tinycnn": BackboneSpec("fverify.models.tinycnn", "tinycnn", "features.weight",
+                            "tests and demos: 0.1M parameters, 0.02 GFLOPs, no batch norm"),
 }
 
 

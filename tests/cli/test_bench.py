@@ -7,7 +7,7 @@ from fverify.cli.bench import BENCH_TARGETS
 
 
 def test_bench_targets_are_a_registry():
-    assert list(BENCH_TARGETS) == ["eval", "embed", "precision", "images", "data"]
+    assert list(BENCH_TARGETS) == ["eval", "embed", "precision", "images", "data", "train"]
 
 
 def test_bench_eval_prints_and_saves_the_report(tmp_path, capsys):

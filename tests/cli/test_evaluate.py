@@ -40,7 +40,7 @@ def test_json_run_result(tmp_path, capsys):
     result = json.loads(out.read_text())
     assert result["schema"] == "fverify.run/1" and result["threshold_method"] == "grid"
     assert result["protocol"]["name"] == "scores-csv" and len(result["protocol"]["md5"]) == 32
-    assert result["model"] == {"path": None, "sha256": None}
+    assert result["model"] == {"path": None, "sha256": None, "training": None}
     grid = INSIGHTFACE_THRESHOLDS.tolist()
     assert all(fold["threshold"] in grid for fold in result["metrics"]["accuracy"]["folds"])
     assert f"wrote {out}" in capsys.readouterr().out

@@ -1,0 +1,110 @@
+"""``fverify bench train``: training images/s of the real trainer step against the
+compute-bound rate measured in the same run on this machine.
+
+The trainer (:class:`fverify.train.loop.Trainer`, the ``arcface`` recipe: iresnet18, 112x112,
+SGD) runs forward + backward + optimiser step on batches of ``batch_size`` images, in each
+dtype asked for (float32, bf16 autocast on CPU):
+
+- data included: batches from the trainer's own DataLoader over synthetic face JPEGs in an
+  identity-folder tree (decoding in ``workers`` processes, collation, flips, normalisation);
+- data excluded: one batch, already decoded, stepped again and again.
+
+Compute-bound rate: the machine's matrix-multiply peak in that dtype
+(:func:`fverify.bench.embed.peak_flops_per_second`) over 3x the forward FLOPs of an image (the
+usual estimate of forward + backward; the head's and the optimiser's work are left out, so the
+bound is slightly generous to the trainer). Paths alternate for ``rounds`` rounds and each
+keeps its best round, as ``bench embed`` does.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from fverify.bench.embed import flops_per_forward, peak_flops_per_second
+from fverify.data.synth import write_lfw_images
+from fverify.data.training import open_training_set
+from fverify.train.config import load_config
+from fverify.train.distributed import Process
+from fverify.train.loop import Trainer
+
+TARGET_FRACTION = 0.6  # issue 9: >= 60% of the compute-bound rate in each dtype, data included
+
+
+def _timed(steps: int, work: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    for _ in range(steps):
+        work()
+    return time.perf_counter() - start
+
+
+def run(arch: str = "iresnet18", batch_size: int = 64, steps: int = 3, images: int = 512,
+        dtypes: Sequence[str] = ("float32", "bfloat16"), workers: int = 2, rounds: int = 2,
+        seed: int = 0) -> dict[str, Any]:
+    """Measure; rates in images/s, fractions as plain ratios, and the settings."""
+    process = Process(0, 1, torch.device("cpu"))
+    with tempfile.TemporaryDirectory(prefix="fverify-bench-train-") as folder:
+        faces = Path(folder) / "faces"
+        write_lfw_images(faces, images, seed=seed)
+        dataset = open_training_set("folder", str(faces))
+        trainers = {}
+        for dtype in dtypes:
+            config = load_config("arcface", [f"data.path={faces}", f"model.arch={arch}",
+                                             f"optim.batch_size={batch_size}", f"data.workers={workers}",
+                                             f"engine.precision={dtype}", "engine.device=cpu",
+                                             "engine.progress=false", f"engine.seed={seed}"])
+            trainer = Trainer(config, Path(folder) / f"run-{dtype}", dataset, process, lambda line: None)
+            batches = trainer.batches()
+            fixed = next(batches)
+            trainer.step(*fixed)  # warm-up: oneDNN builds its kernels on first use
+            trainers[dtype] = (trainer, batches, fixed)
+        seconds = {(dtype, data): float("inf") for dtype in dtypes for data in ("included", "excluded")}
+        for _ in range(rounds):
+            for dtype, (trainer, batches, fixed) in trainers.items():
+                if trainer.steps_per_epoch - trainer.step_in_epoch <= steps:  # fresh epoch of batches
+                    trainer.step_in_epoch = 0
+                    batches = trainer.batches()
+                    trainers[dtype] = (trainer, batches, fixed)
+                seconds[dtype, "included"] = min(seconds[dtype, "included"],
+                                                 _timed(steps, lambda: trainer.step(*next(batches))))
+                trainer.step_in_epoch += steps
+                seconds[dtype, "excluded"] = min(seconds[dtype, "excluded"],
+                                                 _timed(steps, lambda: trainer.step(*fixed)))
+        input_size = tuple(dataset.input_size)
+        flops = 3 * flops_per_forward(trainers[dtypes[0]][0].model.backbone.eval(), input_size)
+    figures: dict[str, Any] = {
+        "arch": arch, "input_size": list(input_size), "batch_size": batch_size, "steps": steps,
+        "rounds": rounds, "workers": workers, "images": len(dataset), "classes": dataset.num_classes,
+        "torch_threads": torch.get_num_threads(), "training_flops_per_image": flops, "dtypes": {},
+    }
+    for dtype in dtypes:
+        peak = peak_flops_per_second(dtype)
+        bound = peak / flops
+        entry = {"peak_flops_per_s": peak, "compute_bound_images_per_s": bound}
+        for data in ("included", "excluded"):
+            rate = steps * batch_size / seconds[dtype, data]
+            entry[f"data_{data}_images_per_s"] = rate
+            entry[f"data_{data}_fraction_of_compute_bound"] = rate / bound
+        figures["dtypes"][dtype] = entry
+    return figures
+
+
+def summary(figures: dict[str, Any]) -> str:
+    """Human-readable lines for the CLI."""
+    lines = [f"{figures['arch']} {figures['input_size'][0]}x{figures['input_size'][1]} training, "
+             f"batch {figures['batch_size']}, forward + backward + SGD step, "
+             f"{figures['training_flops_per_image'] / 1e9:.2f} GFLOP per image (3x forward), "
+             f"{figures['torch_threads']} torch threads, {figures['workers']} data workers, "
+             f"best of {figures['rounds']} rounds of {figures['steps']} steps"]
+    for dtype, entry in figures["dtypes"].items():
+        lines.append(f"  {dtype:<9} compute-bound {entry['compute_bound_images_per_s']:6.1f} images/s "
+                     f"at {entry['peak_flops_per_s'] / 1e9:.0f} GFLOP/s")
+        for data in ("included", "excluded"):
+            lines.append(f"    data {data:<9} {entry[f'data_{data}_images_per_s']:6.1f} images/s = "
+                         f"{entry[f'data_{data}_fraction_of_compute_bound']:.0%} of compute-bound"
+                         + (f" (target {TARGET_FRACTION:.0%})" if data == "included" else ""))
+    return "\n".join(lines)

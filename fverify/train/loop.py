@@ -1,0 +1,527 @@
+"""The training loop of ``fverify train``: one code path for CPU, one GPU and torchrun / DDP.
+
+Per optimiser step each process loads its share of the global batch, mirrors the images chosen
+by :func:`fverify.train.augment.flip_mask`, normalises ``(x - 127.5) / 128``, and runs
+``optim.accumulation`` micro-batches through backbone and head (autocast in the configured
+precision; gradient sync only on the last). Samples that failed to decode (label -1) are
+counted and left out of the loss; the loss is normalised by the number of valid samples in the
+whole global batch, so any split of the batch over processes and micro-batches computes the same
+gradient. Checkpoints at each epoch end, every ``engine.checkpoint_every_steps`` and on
+SIGINT/SIGTERM (then the run stops); ``model.pt`` at the end.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime
+import math
+import signal
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from fverify import __version__
+from fverify.atomic import atomic_open, check_new_directory
+from fverify.errors import FverifyError
+from fverify.losses import build_head
+from fverify.models.checkpoint import save_checkpoint
+from fverify.models.dtype import resolve_dtype
+from fverify.models.preprocessing import Preprocessing
+from fverify.models.registry import backbone_spec
+from fverify.train import checkpoint as ckpt
+from fverify.train.augment import flip_batch, flip_mask
+from fverify.train.config import (TrainConfig, config_from_dict, load_config, parse_override,
+                                  set_key, to_toml)
+from fverify.train.distributed import (Process, all_sum, barrier, epoch_indices, local_batch_size,
+                                       start_process)
+from fverify.train.metrics_log import MetricsLog
+from fverify.train.objective import Objective, TrainModel
+from fverify.train.schedule import learning_rate, schedule_state
+from fverify.train.tally import Tally
+from fverify.train.validation import load_validation_set, validate_checkpoint
+
+CONFIG_TOML = "config.toml"
+METRICS_JSONL = "metrics.jsonl"
+MODEL_PT = "model.pt"
+PIXEL_MEAN, PIXEL_STD = 127.5, 128.0  # the HM paper's normalisation, (x - 127.5) / 128
+# Keys that may change when a run is resumed: they do not change what is computed.
+RESUMABLE_CHANGES = ("engine.", "validation.", "data.path", "data.workers")
+MAX_NAMED_FAILURES = 5  # undecodable images named in the error
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """How a run ended: ``model`` is RUN/model.pt when it finished, None when it stopped early
+    (``checkpoint`` then holds the state to resume from)."""
+
+    run_dir: Path
+    epoch: int
+    global_step: int
+    checkpoint: Path | None
+    model: Path | None
+    stopped_by: str | None  # None, "SIGINT", "SIGTERM" or "engine.stop_after_steps"
+
+
+def resume_config(checkpoint: dict[str, Any], where: str, overrides: list[str]) -> TrainConfig:
+    """The checkpoint's config with ``overrides`` limited to keys that do not change the math."""
+    config = config_from_dict(checkpoint["config"], where)
+    for text in overrides:
+        path, value = parse_override(text)
+        dotted = ".".join(path)
+        if not any(dotted.startswith(prefix) for prefix in RESUMABLE_CHANGES):
+            raise FverifyError(f"--set {text}: {dotted} cannot change when resuming: it changes "
+                               "what the run computes", where=where,
+                               fix=f"start a new run, or change only {', '.join(RESUMABLE_CHANGES)}")
+        set_key(config, path, value, f"--set {text}")
+    return config
+
+
+class _StopSignals:
+    """Turns SIGINT/SIGTERM into a request to checkpoint and stop at the next step boundary."""
+
+    def __init__(self) -> None:
+        self.received: str | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopSignals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.received = signal.Signals(signum).name
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+class _Nothing:
+    def close(self) -> None:
+        pass
+
+
+class Trainer:
+    """One run: built from a config (new run) or a checkpoint (resume), then :meth:`run`."""
+
+    def __init__(self, config: TrainConfig, run_dir: Path, dataset: Any, process: Process,
+                 report: Callable[[str], None], state: dict[str, Any] | None = None,
+                 resumed_from: str | None = None):
+        self.config, self.run_dir, self.dataset, self.process = config, run_dir, dataset, process
+        self.report = report if process.is_main else (lambda line: None)
+        engine = config.engine
+        self.dtype = resolve_dtype(engine.precision, process.device.type)
+        self.local_batch = local_batch_size(config.optim.batch_size, config.optim.accumulation,
+                                            process.world)
+        self.steps_per_epoch = len(dataset) // config.optim.batch_size
+        if self.steps_per_epoch < 1:
+            raise FverifyError(f"the training set has {len(dataset)} images, fewer than one "
+                               f"batch of {config.optim.batch_size}",
+                               fix="lower optim.batch_size or add images")
+        self.evalset = load_validation_set(config.validation)  # checked before any training
+        self.preprocessing = Preprocessing(input_size=tuple(config.model.input_size),
+                                           mean=(PIXEL_MEAN,) * 3, std=(PIXEL_STD,) * 3)
+        torch.manual_seed(engine.seed)
+        backbone = backbone_spec(config.model.arch).build(config.model.embedding_dim)
+        head = build_head(config.head.name, dataset.num_classes, config.model.embedding_dim,
+                          **config.head.options)
+        hm = config.hard_mining
+        objective = Objective(head, active=hm.enabled, alpha=hm.alpha, beta=hm.beta, A=hm.A,
+                              B=hm.B, form=hm.form, reduction=hm.reduction)
+        memory = torch.channels_last if engine.channels_last else torch.contiguous_format
+        self.model = TrainModel(backbone, objective).to(process.device, memory_format=memory)
+        self.memory_format = memory
+        # One optimiser over backbone and head (the head's weights reached through HardMining).
+        optim = config.optim
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=optim.lr,
+                                         momentum=optim.momentum, weight_decay=optim.weight_decay)
+        self.scaler = torch.amp.GradScaler(process.device.type, enabled=self.dtype == "float16")
+        self.epoch, self.step_in_epoch, self.global_step = 1, 0, 0
+        self.epoch_tally, self.interval_tally = Tally(), Tally()
+        self.resumed_from = resumed_from
+        if state is not None:
+            self._restore(state)
+        # failures so far in this epoch, over all processes (a resumed run continues the count)
+        self.epoch_failures = all_sum([self.epoch_tally.sums["decode_failures"]], process)[0]
+        self.failed_indices: list[int] = []  # this process's, for the error message
+        self.ddp: nn.Module = self.model
+        if process.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [process.device.index] if process.device.type == "cuda" else None
+            self.ddp = DistributedDataParallel(self.model, device_ids=ids)
+        self.log = MetricsLog(run_dir / METRICS_JSONL, resume=state is not None) if process.is_main else None
+        self.tensorboard = self._tensorboard() if engine.tensorboard and process.is_main else None
+        self.last_checkpoint: Path | None = None
+
+    # --- state ----------------------------------------------------------------------------
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.model.backbone.load_state_dict(state["state_dict"])
+        self.model.objective.head.load_state_dict(state["head"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scaler.load_state_dict(state["scaler"])
+        position = state["position"]
+        if position["steps_per_epoch"] != self.steps_per_epoch:
+            raise FverifyError(
+                f"the checkpoint's epochs had {position['steps_per_epoch']} steps, this training set "
+                f"and batch give {self.steps_per_epoch}", where=self.resumed_from,
+                fix="resume with the data the run was started on")
+        self.epoch, self.step_in_epoch = position["epoch"], position["step_in_epoch"]
+        self.global_step = position["global_step"]
+        ckpt.restore_rng_state(state["rng"])
+        if self.process.is_main:  # the saved sums are totals over the processes that wrote them
+            self.epoch_tally = Tally.from_state(state["tallies"]["epoch"])
+            self.interval_tally = Tally.from_state(state["tallies"]["interval"])
+
+    def training_info(self) -> dict[str, Any]:
+        """The ``training`` key of model.pt and every checkpoint (train-interfaces.md)."""
+        import hashlib
+
+        hm = self.config.hard_mining
+        return {"recipe": self.config.name,
+                "base_recipe": self.config.name.replace("hm-", "", 1) if hm.enabled else None,
+                "hard_mining": hm.enabled, "head": self.config.head.name,
+                "run_dir": str(self.run_dir.resolve()),
+                "config_sha256": hashlib.sha256(to_toml(self.config).encode()).hexdigest()}
+
+    def save_checkpoint(self) -> Path:
+        """Write the training checkpoint of the current position (collective: every process
+        calls it; rank 0 writes)."""
+        epoch_tally, interval_tally = self.epoch_tally.reduced(), self.interval_tally.reduced()
+        path = ckpt.checkpoint_path(self.run_dir, self.global_step)
+        if self.process.is_main:
+            save_checkpoint(
+                path, self.model.backbone, self.config.model.arch, self.preprocessing,
+                self.config.model.embedding_dim,
+                head=self.model.objective.head.state_dict(),
+                optimizer=self.optimizer.state_dict(),
+                scheduler=schedule_state(self.epoch, self.config.optim.lr,
+                                         self.config.optim.milestones, self.config.optim.gamma),
+                scaler=self.scaler.state_dict(),
+                position={"epoch": self.epoch, "step_in_epoch": self.step_in_epoch,
+                          "global_step": self.global_step,
+                          "steps_per_epoch": self.steps_per_epoch},
+                rng=ckpt.rng_state(), config=self.config.to_dict(),
+                training=self.training_info(), fverify_version=__version__,
+                world_size=self.process.world,
+                tallies={"epoch": epoch_tally.state(), "interval": interval_tally.state()})
+            ckpt.prune_checkpoints(self.run_dir, self.config.engine.keep_checkpoints)
+        barrier(self.process)
+        self.last_checkpoint = path
+        return path
+
+    def save_model(self) -> Path:
+        path = self.run_dir / MODEL_PT
+        if self.process.is_main:
+            save_checkpoint(path, self.model.backbone, self.config.model.arch, self.preprocessing,
+                            self.config.model.embedding_dim, training=self.training_info())
+        barrier(self.process)
+        return path
+
+    # --- the loop -------------------------------------------------------------------------
+
+    def run(self) -> TrainResult:
+        config = self.config
+        if self.log is not None:
+            self.log.write("start", recipe=config.name, config=config.to_dict(),
+                           fverify_version=__version__, world_size=self.process.world,
+                           resumed_from=self.resumed_from, num_classes=self.dataset.num_classes,
+                           num_images=len(self.dataset),
+                           time=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+        with _StopSignals() as signals, contextlib.closing(self.tensorboard or _Nothing()):
+            while self.epoch <= config.optim.epochs:
+                stopped = self._run_epoch(signals)
+                if stopped:
+                    path = self.save_checkpoint()
+                    return TrainResult(self.run_dir, self.epoch, self.global_step, path, None, stopped)
+        return TrainResult(self.run_dir, config.optim.epochs, self.global_step,
+                           self.last_checkpoint, self.save_model(), None)
+
+    def batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """This process's (images, labels, indices) batches for the rest of the current epoch."""
+        indices = epoch_indices(len(self.dataset), self.config.engine.seed, self.epoch, self.process)
+        indices = indices[self.step_in_epoch * self.local_batch:self.steps_per_epoch * self.local_batch]
+        workers = self.config.data.workers
+        return iter(torch.utils.data.DataLoader(
+            self.dataset, batch_size=self.local_batch, sampler=indices.tolist(), num_workers=workers,
+            pin_memory=self.process.device.type == "cuda", persistent_workers=False,
+            prefetch_factor=4 if workers else None, worker_init_fn=_ignore_interrupts))
+
+    def _run_epoch(self, signals: _StopSignals) -> str | None:
+        config, engine = self.config, self.config.engine
+        lr = learning_rate(self.epoch, config.optim.lr, config.optim.milestones, config.optim.gamma)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.model.train()
+        batches = self.batches()
+        progress = self._progress()
+        epoch_started = interval_started = time.perf_counter()
+        while self.step_in_epoch < self.steps_per_epoch:
+            waited = time.perf_counter()
+            images, labels, indices = next(batches)
+            self.interval_tally.add("wait_s", time.perf_counter() - waited)
+            self.step(images, labels, indices)
+            self.global_step += 1
+            self.step_in_epoch += 1
+            self.interval_tally.add("images", len(labels))
+            if progress is not None:
+                progress.update(len(labels) * self.process.world)
+            if self.global_step % engine.log_every_steps == 0:
+                self._log_interval(lr, time.perf_counter() - interval_started)
+                interval_started = time.perf_counter()
+            stop = self._stop_reason(signals)
+            if stop is not None:
+                if progress is not None:
+                    progress.close()
+                return stop
+            if (engine.checkpoint_every_steps and self.global_step % engine.checkpoint_every_steps == 0
+                    and self.step_in_epoch < self.steps_per_epoch):
+                self.save_checkpoint()
+        if progress is not None:
+            progress.close()
+        self._end_epoch(lr, time.perf_counter() - epoch_started)
+        return None
+
+    def _stop_reason(self, signals: _StopSignals) -> str | None:
+        requested = 1.0 if signals.received else 0.0
+        if self.process.world > 1:  # every process stops at the same step
+            requested = all_sum([requested], self.process)[0]
+        if requested:
+            return signals.received or "SIGTERM"
+        limit = self.config.engine.stop_after_steps
+        if limit and self.global_step >= limit:
+            return "engine.stop_after_steps"
+        return None
+
+    def step(self, images: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor) -> None:
+        """One optimiser step on this process's share of a global batch (uint8 images)."""
+        config, device = self.config, self.process.device
+        valid = labels >= 0
+        valid_total, failed_total = all_sum([float(valid.sum()), float((~valid).sum())], self.process)
+        self.epoch_tally.add("decode_failures", (~valid).sum().item())
+        self.failed_indices.extend(indices[~valid].tolist())
+        self._check_decode_failures(failed_total)
+        mask = (flip_mask(config.engine.seed, self.epoch, indices.numpy()) if config.data.flip
+                else np.zeros(len(labels), dtype=bool))
+        images = flip_batch(images, mask).to(device, non_blocking=True)
+        x = ((images.float() - PIXEL_MEAN) / PIXEL_STD).contiguous(memory_format=self.memory_format)
+        labels = labels.to(device, non_blocking=True)
+        valid = valid.to(device)
+        chunks = config.optim.accumulation
+        size = len(labels) // chunks
+        autocast = torch.autocast(device.type, dtype=getattr(torch, self.dtype),
+                                  enabled=self.dtype != "float32")
+        for chunk in range(chunks):
+            part = slice(chunk * size, (chunk + 1) * size)
+            keep = valid[part]
+            count = int(keep.sum())
+            sync = self.process.world > 1 and chunk < chunks - 1
+            with (self.ddp.no_sync() if sync else contextlib.nullcontext()), autocast:
+                if count:
+                    inputs, targets = x[part], labels[part]
+                    if count < size:  # boolean indexing drops channels_last: restore it
+                        inputs = inputs[keep].contiguous(memory_format=self.memory_format)
+                        targets = targets[keep]
+                    loss = self.ddp(inputs, targets)
+                    # mean over this micro-batch -> its share of the global batch mean
+                    weight = count * self.process.world / valid_total
+                else:  # nothing valid here: a zero-weight pass keeps DDP's processes in step
+                    loss = self.ddp(x[part], labels[part].clamp_min(0))
+                    weight = 0.0
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise FverifyError(f"training diverged: the loss is {value} at epoch {self.epoch}, "
+                                   f"step {self.global_step + 1}", where=str(self.run_dir),
+                                   fix="lower optim.lr or set optim.grad_clip, then start a new run "
+                                   "or resume from an earlier checkpoint")
+            self.scaler.scale(loss * weight).backward()
+            if count:
+                record = self.model.objective.last_batch
+                for tally in (self.epoch_tally, self.interval_tally):
+                    tally.add_batch(value, record)
+        if config.optim.grad_clip:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.optim.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+
+    def _check_decode_failures(self, failed_in_step: float) -> None:
+        self.epoch_failures += failed_in_step
+        allowed = self.config.data.max_decode_failure_fraction * self.steps_per_epoch * self.config.optim.batch_size
+        if self.epoch_failures > allowed:
+            describe = getattr(self.dataset, "describe", str)
+            named = ", ".join(describe(i) for i in self.failed_indices[:MAX_NAMED_FAILURES])
+            raise FverifyError(
+                f"{int(self.epoch_failures)} images failed to decode in epoch {self.epoch} "
+                f"(more than data.max_decode_failure_fraction = "
+                f"{self.config.data.max_decode_failure_fraction} of the epoch's "
+                f"{self.steps_per_epoch * self.config.optim.batch_size}); this process's first: {named}",
+                where=getattr(self.dataset, "source", None),
+                fix="check the training files (fverify validates them before training), or "
+                "raise data.max_decode_failure_fraction")
+
+    def _log_interval(self, lr: float, seconds: float) -> None:
+        tally = self.interval_tally.reduced()
+        self.interval_tally = Tally()
+        if self.log is None:
+            return
+        wall = max(seconds, 1e-9)
+        record = self.log.write(
+            "interval", step=self.global_step, epoch=self.epoch,
+            epoch_fraction=self.step_in_epoch / self.steps_per_epoch, lr=lr,
+            loss=tally.mean("loss_sum"), base_loss=tally.mean("base_loss_sum"),
+            img_per_s=tally.sums["images"] / wall,
+            data_wait_fraction=min(1.0, tally.sums["wait_s"] / self.process.world / wall))
+        if self.tensorboard is not None:
+            for name in ("loss", "base_loss", "img_per_s", "lr"):
+                if record[name] is not None:
+                    self.tensorboard.add_scalar(f"train/{name}", record[name], self.global_step)
+
+    def _end_epoch(self, lr: float, seconds: float) -> None:
+        finished = self.epoch
+        self.epoch, self.step_in_epoch = self.epoch + 1, 0
+        self.epoch_failures = 0.0
+        tally = self.epoch_tally.reduced()
+        self.epoch_tally = Tally()
+        path = self.save_checkpoint()
+        validation = None
+        if self.evalset is not None:
+            self.model.eval()  # the head too: SphereFace's lambda must not anneal here
+            validation = validate_checkpoint(
+                self.evalset, path, self.run_dir / "validation" / f"epoch-{finished:03d}",
+                self.config.validation, str(self.process.device), "auto")
+            self.model.train()
+        if self.log is None:
+            return
+        hm = self.config.hard_mining
+        settings = {"form": hm.form, "reduction": hm.reduction, "alpha": hm.alpha, "beta": hm.beta,
+                    "A": hm.A, "B": hm.B}
+        record = self.log.write(
+            "epoch", epoch=finished, step=self.global_step, lr=lr, loss=tally.mean("loss_sum"),
+            base_loss=tally.mean("base_loss_sum"), seconds=seconds,
+            decode_failures=int(tally.sums["decode_failures"]), validation=validation,
+            hard_mining=tally.hard_mining_record(settings, hm.enabled))
+        self.report(epoch_line(record, self.config.optim.epochs))
+        if self.tensorboard is not None:
+            for name in ("loss", "base_loss"):
+                self.tensorboard.add_scalar(f"epoch/{name}", record[name], finished)
+            if validation:
+                self.tensorboard.add_scalar("epoch/val_accuracy", validation["accuracy"], finished)
+
+    def _progress(self):
+        if not (self.config.engine.progress and self.process.is_main):
+            return None
+        from tqdm import tqdm
+
+        total = self.steps_per_epoch * self.config.optim.batch_size
+        return tqdm(total=total, initial=self.step_in_epoch * self.config.optim.batch_size,
+                    unit="img", unit_scale=True, desc=f"epoch {self.epoch}/{self.config.optim.epochs}",
+                    leave=False, dynamic_ncols=True)
+
+    def _tensorboard(self):
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            raise FverifyError("engine.tensorboard = true but TensorBoard is not installed",
+                               fix="pip install tensorboard, or set engine.tensorboard = false") from None
+        return SummaryWriter(str(self.run_dir / "tensorboard"))
+
+
+def _ignore_interrupts(worker_id: int) -> None:
+    """DataLoader workers ignore Ctrl-C (sent to the whole process group): the main process
+    finishes its step and checkpoints, which needs the workers alive until then."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def epoch_line(record: dict[str, Any], epochs: int) -> str:
+    """The one-line summary printed after each epoch."""
+    hm = record["hard_mining"]
+    parts = [f"epoch {record['epoch']}/{epochs}", f"step {record['step']}", f"lr {record['lr']:g}",
+             f"loss {record['loss']:.4f} (base {record['base_loss']:.4f})"
+             if record["loss"] is not None else "loss n/a"]
+    if hm["hard_fraction"] is not None:
+        parts.append(f"hard {100 * hm['hard_fraction']:.1f}%")
+    if record["decode_failures"]:
+        parts.append(f"decode failures {record['decode_failures']}")
+    validation = record["validation"]
+    if validation:
+        parts.append(f"{validation['protocol']} {100 * validation['accuracy']:.2f}% "
+                     f"± {100 * validation['se']:.2f} (se)")
+    parts.append(f"{record['seconds']:.0f} s")
+    return "  ".join(parts)
+
+
+def open_dataset(config: TrainConfig) -> tuple[Any, str]:
+    """The training set the config names and the summary of its validation pass (identities,
+    images, unreadable files named; nothing to train on is an error)."""
+    from fverify.data.training import open_training_set, validate_training_set
+
+    data = config.data
+    dataset = open_training_set(data.kind, data.path or None, input_size=tuple(config.model.input_size),
+                                synth_identities=data.synth_identities,
+                                synth_images_per_identity=data.synth_images_per_identity,
+                                synth_seed=data.synth_seed)
+    return dataset, validate_training_set(dataset, workers=data.workers).summary()
+
+
+def check_dataset(dataset: Any, config: TrainConfig) -> None:
+    if tuple(dataset.input_size) != tuple(config.model.input_size):
+        raise FverifyError(f"the training images are {dataset.input_size[0]}x{dataset.input_size[1]} "
+                           f"but model.input_size is {config.model.input_size}",
+                           where=getattr(dataset, "source", None),
+                           fix="set model.input_size to the images' size, or align them to it")
+
+
+def train(config: TrainConfig | None, out: str | Path, *, resume: str | bool = False,
+          overrides: list[str] = (), dataset: Any = None,
+          report: Callable[[str], None] = print) -> TrainResult:
+    """Train ``config`` into the run folder ``out`` (new: absent or empty), or with ``resume``
+    (True: the newest checkpoint in ``out/checkpoints``; a path: that checkpoint) continue a
+    run, ``overrides`` (``--set`` texts) limited to keys that do not change the math.
+    ``dataset`` replaces the config's training set (any object with the TrainingSet
+    interface). ``report`` receives the lines to print."""
+    run_dir = Path(out)
+    state = None
+    where = None
+    if resume:
+        path = ckpt.latest_checkpoint(run_dir) if resume is True else Path(resume)
+        state = ckpt.read_training_checkpoint(path)
+        where = str(path)
+        config = resume_config(state, where, list(overrides))
+    elif config is None:
+        raise ValueError("train() needs a config or resume")
+    else:
+        check_new_directory(run_dir)
+    process = start_process(config.engine.device)
+    if not process.is_main:  # one process speaks for the run
+        report = lambda line: None  # noqa: E731
+    if dataset is None:
+        dataset, summary = open_dataset(config)
+        report(summary)
+    check_dataset(dataset, config)
+    if state is not None and dataset.num_classes != state["head"]["weight"].shape[0]:
+        raise FverifyError(f"the training set has {dataset.num_classes} identities, the "
+                           f"checkpoint's head {state['head']['weight'].shape[0]}", where=where,
+                           fix="resume with the data the run was started on")
+    trainer = Trainer(config, run_dir, dataset, process, report, state, resumed_from=where)
+    if process.is_main and state is None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_open(run_dir / CONFIG_TOML, "w", encoding="utf-8") as handle:
+            handle.write(to_toml(config))
+    barrier(process)
+    if state is not None and state["world_size"] != process.world:
+        report(f"resuming a run of {state['world_size']} processes under {process.world}: "
+               "same global batches and order; per-process batch is now "
+               f"{trainer.local_batch} (batch norm statistics change)")
+    return trainer.run()
+
+
+__all__ = ["TrainResult", "Trainer", "train", "load_config", "epoch_line"]
