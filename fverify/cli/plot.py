@@ -146,6 +146,22 @@ def run_hm_curve(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_training(args: argparse.Namespace) -> int:
+    from fverify.atomic import check_new_directory
+    from fverify.report.training_plot import plot_training, read_runs
+
+    check_new_directory(args.out)  # before reading: a wrong --out fails first
+    runs = read_runs(args.runs)
+    for label, metrics in runs.items():
+        print(f"{label}: {metrics.path} ({len(metrics.intervals)} interval and "
+              f"{len(metrics.epochs)} epoch records)")
+    written = plot_training(runs, args.out)
+    print(f"wrote {args.out}: {', '.join(path.name for path in written)}")
+    if not any(path.name == "validation.png" for path in written):
+        print("no validation records in any run: no validation.png")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "plot", help="figures: the Hard-Mining loss curves, training runs",
@@ -197,3 +213,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="batch view: spread of the target angles in degrees (default: 10)")
     add_seed(geometry)
     hm.set_defaults(func=run_hm_curve)
+
+    training = kinds.add_parser(
+        "training", help="curves of fverify training runs, overlaid",
+        description="Loss per step, validation accuracy, hard fraction and HM factor per epoch, "
+        "and per-epoch p_y histograms, from each run's metrics.jsonl (written by fverify train).")
+    training.add_argument("runs", nargs="+", type=Path, metavar="RUN",
+                          help="run folder (fverify train --out) or its metrics.jsonl")
+    training.add_argument("--out", type=Path, required=True, metavar="DIR",
+                          help="new (or empty) folder for the PNGs")
+    training.set_defaults(func=run_training)

@@ -52,3 +52,25 @@ def test_bad_settings_are_refused(tmp_path, capsys):
     assert main(["plot", "hm-curve", "--view", "batch", "--head", "arcfase", "--out", out]) == 2
     assert "unknown loss head 'arcfase'" in capsys.readouterr().err
     assert not (tmp_path / "f.png").exists()
+
+
+def test_plot_training_overlays_runs(tmp_path, capsys):
+    from tests.report.metrics_file import example_run
+
+    example_run(tmp_path / "base", "arcface", epochs=2)
+    example_run(tmp_path / "hm", "hm-arcface", epochs=2, active=True)
+    out = tmp_path / "figures"
+    assert main(["plot", "training", str(tmp_path / "base"), str(tmp_path / "hm"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {out}: loss.png, validation.png, hard_mining.png, p_y.png" in printed
+    assert "hm-arcface: " in printed and "(8 interval and 2 epoch records)" in printed
+
+
+def test_plot_training_refuses_another_schema_before_writing(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.jsonl").write_text('{"schema": "fverify.run/1", "kind": "start"}\n')
+    assert main(["plot", "training", str(run), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{run / 'metrics.jsonl'}:1: schema 'fverify.run/1', not 'fverify.train-metrics/1'" in err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()
