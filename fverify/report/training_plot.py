@@ -32,6 +32,7 @@ __all__ = ["TRAINING_FIGURES", "TrainMetrics", "draw_hard_fraction", "draw_hm_we
            "read_runs", "read_train_metrics", "run_labels", "write_training_figures"]
 
 Runs = Mapping[str, TrainMetrics]
+"""Runs to draw, label -> metrics, in drawing order (colour C0, C1, ...)."""
 LOGGED_ONLY = "dashed: HM logged, not in the loss"
 
 
@@ -59,16 +60,16 @@ def run_labels(runs: Sequence[TrainMetrics]) -> list[str]:
 
 def draw_loss(axes: Any, runs: Runs) -> bool:
     """Loss (solid) and base-head loss (dashed) per optimizer step, from the interval records
-    (epoch means at each epoch's last step for a run without them). Log axis when every value
-    is positive."""
+    (epoch means at each epoch's last step for a run without them). Log axis (when every value
+    is positive and they span more than a decade)."""
     drawn = []
     for index, (label, metrics) in enumerate(runs.items()):
         records = metrics.intervals or metrics.epochs
         if not records:
             continue
         steps = np.array([r.step for r in records])
-        loss = np.array([r.loss for r in records], dtype=np.float64)
-        base = np.array([r.base_loss for r in records], dtype=np.float64)
+        loss = _gaps(np.array([r.loss for r in records], dtype=np.float64))
+        base = _gaps(np.array([r.base_loss for r in records], dtype=np.float64))
         marker = None if metrics.intervals else "o"
         axes.plot(steps, loss, color=f"C{index}", marker=marker, linewidth=1.6, label=label)
         axes.plot(steps, base, color=f"C{index}", marker=marker, linestyle="--", linewidth=1.2)
@@ -77,7 +78,9 @@ def draw_loss(axes: Any, runs: Runs) -> bool:
         return False
     values = np.concatenate(drawn)
     finite = values[np.isfinite(values)]
-    if finite.size and finite.min() > 0:
+    # A log axis only where the losses span more than a decade: on a narrower range it shows
+    # hardly any tick labels.
+    if finite.size and finite.min() > 0 and finite.max() > 10 * finite.min():
         axes.set_yscale("log")
     axes.set_xlabel("optimizer step")
     axes.set_ylabel("loss (nats)")
@@ -209,14 +212,18 @@ TRAINING_FIGURES: tuple[TrainingFigure, ...] = (
 )
 
 
-def write_training_figures(runs: Runs, directory: str | os.PathLike[str]) -> list[Path]:
-    """Write each figure of :data:`TRAINING_FIGURES` that has data into ``directory`` (each
-    file atomically); return the files written."""
+def write_training_figures(runs: Runs | Sequence[TrainMetrics],
+                           directory: str | os.PathLike[str]) -> list[Path]:
+    """Write each figure of :data:`TRAINING_FIGURES` that has data into the existing folder
+    ``directory`` (each file atomically); return the files written. ``runs`` is
+    ``{label: TrainMetrics}`` or a list of TrainMetrics (labelled by :func:`run_labels`)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
+    if not isinstance(runs, Mapping):
+        runs = dict(zip(run_labels(runs), runs))
     written = []
     for spec in TRAINING_FIGURES:
         rows, columns = spec.layout(runs)
@@ -234,9 +241,11 @@ def write_training_figures(runs: Runs, directory: str | os.PathLike[str]) -> lis
     return written
 
 
-def plot_training(runs: Runs, out_dir: str | os.PathLike[str]) -> list[Path]:
-    """Write the training figures into the new folder ``out_dir`` (absent or empty; built
-    beside it and renamed into place); return the files' final paths."""
+def plot_training(runs: Runs | Sequence[TrainMetrics],
+                  out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write the training figures (:func:`write_training_figures`) into the new folder
+    ``out_dir`` (absent or empty; built beside it and renamed into place); return the files'
+    final paths."""
     out = Path(out_dir)
     check_new_directory(out)
     with atomic_directory(out) as staging:
@@ -256,6 +265,11 @@ def _by_activity(axes: Any, metrics: TrainMetrics, value: Callable[[Any], float]
     axes.plot(x, np.where(active, np.nan, y), color=colour, marker="o", markersize=3.5,
               linewidth=1.2, linestyle="--", markerfacecolor="white",
               label=None if active.any() else label)
+
+
+def _gaps(values: np.ndarray) -> np.ndarray:
+    """NaN (a gap in the line) for each non-finite value: a diverged step is not a point."""
+    return np.where(np.isfinite(values), values, np.nan)
 
 
 def _epoch_axis(axes: Any) -> None:

@@ -36,7 +36,9 @@ def test_loss_lines_are_the_logged_values(axes, runs):
     np.testing.assert_array_equal(lines[2].get_xdata(), [r.step for r in hm.intervals])
     np.testing.assert_array_equal(lines[2].get_ydata(), [r.loss for r in hm.intervals])
     np.testing.assert_array_equal(lines[3].get_ydata(), [r.base_loss for r in hm.intervals])
-    assert lines[3].get_linestyle() == "--" and axes.get_yscale() == "log"
+    assert lines[3].get_linestyle() == "--"
+    losses = [r.loss for m in runs.values() for r in m.intervals]
+    assert max(losses) < 10 * min(losses) and axes.get_yscale() == "linear"  # within a decade
 
 
 def test_validation_is_in_percent_with_standard_errors(axes, runs):
@@ -98,6 +100,19 @@ def test_a_run_without_validation_or_epochs_gets_only_what_it_has(tmp_path):
     write(tmp_path / "noval" / "metrics.jsonl", [start(), epoch(1, 20, [1] * 20, validation=False)])
     written = plot_training(read_runs([tmp_path / "noval"]), tmp_path / "out2")
     assert [p.name for p in written] == ["loss.png", "hard_mining.png", "p_y.png"]
+
+
+def test_a_diverged_step_is_a_gap(axes, tmp_path):
+    path = write(tmp_path / "metrics.jsonl", [start(), interval(10, 1, 30.0), interval(20, 1, float("nan")),
+                                              interval(30, 1, float("inf")), interval(40, 1, 2.0)])
+    assert draw_loss(axes, {"run": read_train_metrics(path)})
+    np.testing.assert_array_equal(axes.get_lines()[0].get_ydata(), [30.0, np.nan, np.nan, 2.0])
+    assert axes.get_yscale() == "log"  # more than a decade
+
+
+def test_a_list_of_runs_is_labelled(tmp_path, runs):
+    written = plot_training(list(runs.values()), tmp_path / "out")
+    assert [p.name for p in written] == ["loss.png", "validation.png", "hard_mining.png", "p_y.png"]
 
 
 def test_labels_tell_runs_apart(tmp_path):
