@@ -291,20 +291,17 @@ def batch_weights(head: str, settings: Sequence[HMSetting], angle_deg: np.ndarra
     probe, embeddings, labels = _probe(head, angle_deg, num_classes, feature_norm)
     sample: dict[HMSetting, np.ndarray] = {}
     batch: dict[HMSetting, float] = {}
-    base_losses = None
-    for setting in settings:
-        for reduction in ("sample", "batch"):
-            wrapper = HardMining(probe, **setting.kwargs(), reduction=reduction)
-            with torch.no_grad():
+    with torch.no_grad():
+        base_losses = probe(embeddings, labels).losses.numpy()
+        for setting in settings:
+            for reduction in ("sample", "batch"):
+                wrapper = HardMining(probe, **setting.kwargs(), reduction=reduction)
                 wrapper(embeddings, labels)
-            record = wrapper.last_batch
-            base_losses = record.base_losses.numpy()
-            if reduction == "sample":
-                sample[setting] = record.weights.numpy().copy()
-            else:
-                batch[setting] = float(record.weights[0])
-    if base_losses is None:
-        base_losses = probe(embeddings, labels).losses.detach().numpy()
+                weights = wrapper.last_batch.weights.numpy()
+                if reduction == "sample":
+                    sample[setting] = weights.copy()
+                else:
+                    batch[setting] = float(weights[0])
     return BatchWeights(head=head, angle_deg=np.asarray(angle_deg, dtype=np.float64),
                         base_losses=base_losses, sample=sample, batch=batch)
 
