@@ -95,9 +95,10 @@ th, td { padding: 4px 10px; text-align: right; border-bottom: 1px solid #888888;
 th:first-child, td:first-child { text-align: left; }
 th { background: #eeeeee; }
 ul.notes { font-size: 12px; color: #333; margin-top: 2px; }
-figure { margin: 16px 0; }
+div.figures { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
+figure { margin: 0; max-width: 620px; }
 figure img { border: 2px solid #3060a0; max-width: 100%; height: auto; }
-figcaption { font-size: 12px; max-width: 700px; }
+figcaption { font-size: 12px; }
 """
 
 
@@ -109,13 +110,13 @@ def write_html(report: Report, path: Path) -> None:
              f"<p>fverify {html.escape(__version__)}. Rates in percent; ± is the standard error.</p>"]
     for heading, grid in [*report.sections(), ("Runs", report.runs_grid())]:
         parts += [f"<h2>{html.escape(heading)}</h2>", *_html_table(grid)]
-    parts.append("<h2>Figures</h2>")
+    parts.append('<h2>Figures</h2><div class="figures">')
     for figure in report.figures:
         data = base64.b64encode(figure.png).decode("ascii")
         parts.append(f'<figure><img src="data:image/png;base64,{data}" width="{figure.width}" '
                      f'height="{figure.height}" alt="{html.escape(figure.title)}">'
                      f"<figcaption>{html.escape(figure.caption)}</figcaption></figure>")
-    parts.append("</body></html>")
+    parts.append("</div></body></html>")
     with atomic_open(path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(parts) + "\n")
 
