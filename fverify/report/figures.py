@@ -14,6 +14,7 @@ from fverify.metrics.roc import Roc
 from fverify.report.statistics import Column, ReportStatistics
 
 DPI = 100
+PALETTE_COLOURS = 128
 # Normal-deviate ticks of the DET axes (fractions), filtered to the range the data resolves.
 DET_TICKS = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5,
              0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
@@ -115,7 +116,8 @@ def score_histograms(statistics: ReportStatistics, column: Column) -> Figure:
         panel.hist(scores[~same], bins=bins, color="C3", alpha=0.6, label=f"impostor ({int((~same).sum())})")
         panel.set_title(row, fontsize=9, loc="left")
         panel.set_ylabel("pairs")
-        panel.legend(fontsize=7, loc="upper left")
+        panel.yaxis.get_major_locator().set_params(integer=True)  # counts of pairs
+        panel.legend(fontsize=7, loc="best")
     axes[-1, 0].set_xlabel("pair score (the model's similarity; higher = more alike)")
     title = f"Score distributions on {column.protocol}"
     return _finish(figure, f"scores-{_slug(column.protocol)}.png", title,
@@ -173,9 +175,21 @@ def _finish(figure, name: str, title: str, caption: str) -> Figure:
         figure.savefig(buffer, format="png", dpi=DPI)
     finally:
         plt.close(figure)
-    png = buffer.getvalue()
+    png = _palette_png(buffer.getvalue())
     width, height = struct.unpack(">II", png[16:24])  # the PNG's IHDR chunk: the pixels written
     return Figure(name, title, caption, png, width, height)
+
+
+def _palette_png(png: bytes) -> bytes:
+    """The PNG re-encoded with a 128-colour palette: a line plot has few colours, and the file
+    (embedded in the HTML as base64) comes out about 3x smaller with no visible change."""
+    from PIL import Image  # matplotlib's own image dependency
+
+    palette = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=PALETTE_COLOURS,
+                                                                  method=Image.Quantize.MEDIANCUT)
+    buffer = io.BytesIO()
+    palette.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
 
 
 def _slug(protocol: str) -> str:

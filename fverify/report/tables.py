@@ -22,11 +22,13 @@ COMPARISON_METRICS = ("accuracy_diff", "ci95_low", "ci95_high", "mcnemar_a_only"
 @dataclass(frozen=True)
 class Grid:
     """A table of display strings: a header and rows of the same length, plus notes that say
-    what its symbols mean."""
+    what its symbols mean. ``text_columns`` are the indices of columns of words (set flush
+    left); the others hold numbers (set flush right)."""
 
     header: list[str]
     rows: list[list[str]]
     notes: list[str]
+    text_columns: tuple[int, ...] = (0,)
 
 
 def tidy_frame(statistics: ReportStatistics) -> pd.DataFrame:
@@ -116,7 +118,7 @@ def comparison_grid(statistics: ReportStatistics) -> Grid:
         rows.append([comparison.a, comparison.b, comparison.protocol, percent(paired.accuracy_diff, signed=True),
                      f"[{percent(low, signed=True)}, {percent(high, signed=True)}]", str(paired.a_only),
                      str(paired.b_only), f"{paired.p_value:.4g}", f"{comparison.p_holm:.4g}", comparison.verdict])
-    return Grid(header, rows, [comparison_summary(statistics)])
+    return Grid(header, rows, [comparison_summary(statistics)], text_columns=(0, 1, 2, 9))
 
 
 def comparison_summary(statistics: ReportStatistics) -> str:

@@ -42,7 +42,8 @@ class Report:
         rows = [[row, protocol, str(run.result["model"].get("path") or "(scores file)"),
                  (run.result["model"].get("sha256") or "")[:12], str(run.source)]
                 for (row, protocol), run in self.statistics.cells.items()]
-        return Grid(["model", "protocol", "model file", "sha256 (first 12)", "run"], rows, [])
+        return Grid(["model", "protocol", "model file", "sha256 (first 12)", "run"], rows, [],
+                    text_columns=(0, 1, 2, 3, 4))
 
 
 def write_markdown(report: Report, path: Path) -> None:
@@ -73,7 +74,7 @@ def write_latex(report: Report, path: Path) -> None:
             continue
         lines += [r"\begin{table}[ht]", r"\centering", r"\scriptsize",
                   rf"\caption{{{_tex(heading)}}}",
-                  r"\begin{tabular}{l" + "r" * (len(grid.header) - 1) + "}", r"\toprule",
+                  r"\begin{tabular}{" + "".join(_alignments(grid, "l", "r")) + "}", r"\toprule",
                   " & ".join(_tex(cell) for cell in grid.header) + r" \\", r"\midrule",
                   *[" & ".join(_tex(cell) for cell in row) + r" \\" for row in grid.rows],
                   r"\bottomrule", r"\end{tabular}", r"\par\smallskip",
@@ -92,7 +93,7 @@ HTML_STYLE = """
 body { font-family: sans-serif; margin: 24px; color: #111; background: #fff; max-width: 1400px; }
 table { border-collapse: collapse; margin: 8px 0 4px 0; font-size: 14px; }
 th, td { padding: 4px 10px; text-align: right; border-bottom: 1px solid #888888; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child, td.t { text-align: left; }
 th { background: #eeeeee; }
 ul.notes { font-size: 12px; color: #333; margin-top: 2px; }
 div.figures { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
@@ -130,12 +131,17 @@ WRITERS: dict[str, tuple[str, Callable[[Report, Path], None]]] = {
 }
 
 
+def _alignments(grid: Grid, text: str, number: str) -> list[str]:
+    """Per column, ``text`` for a column of words, ``number`` for a column of numbers."""
+    return [text if i in grid.text_columns else number for i in range(len(grid.header))]
+
+
 def _markdown_table(grid: Grid) -> list[str]:
     if not grid.rows:
         return []
     cell = lambda text: text.replace("|", r"\|")  # noqa: E731 - a pipe would end the cell
     return ["| " + " | ".join(map(cell, grid.header)) + " |",
-            "|" + "|".join(["---"] + ["--:"] * (len(grid.header) - 1)) + "|",
+            "|" + "|".join(_alignments(grid, "---", "--:")) + "|",
             *["| " + " | ".join(map(cell, row)) + " |" for row in grid.rows]]
 
 
@@ -144,7 +150,9 @@ def _html_table(grid: Grid) -> list[str]:
     if grid.rows:
         parts.append("<table><thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in grid.header)
                      + "</tr></thead><tbody>")
-        parts += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in grid.rows]
+        opening = _alignments(grid, '<td class="t">', "<td>")
+        parts += ["<tr>" + "".join(f"{o}{html.escape(c)}</td>" for o, c in zip(opening, row)) + "</tr>"
+                  for row in grid.rows]
         parts.append("</tbody></table>")
     if grid.notes:
         parts.append('<ul class="notes">' + "".join(f"<li>{html.escape(n)}</li>" for n in grid.notes) + "</ul>")
