@@ -13,7 +13,7 @@ from fverify.errors import FverifyError
 # Each command is the module fverify/cli/<command>.py, exposing ``register(subparsers)``, which
 # adds the parser of that command and sets ``func(args) -> int`` as its default. Order here is
 # the order of ``--help``.
-COMMANDS: tuple[str, ...] = ("evaluate", "lfw", "ytf", "bin", "pairs", "synth", "bench", "report")
+COMMANDS: tuple[str, ...] = ("evaluate", "lfw", "ytf", "bin", "pairs", "synth", "bench", "report", "plot")
 
 
 def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
