@@ -49,5 +49,7 @@ def run(args: argparse.Namespace) -> int:
     for comparison in statistics.comparisons:
         print(comparison.verdict)
     print(comparison_summary(statistics))
+    for note in statistics.training_notes:
+        print(f"note: {note}")
     print(f"wrote {done.out}/: {', '.join(done.files)}")
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 from fverify.atomic import atomic_directory, atomic_open, check_new_directory
 from fverify.errors import FverifyError
 from fverify.report.figures import draw_figures
-from fverify.report.runs import load_runs
+from fverify.report.runs import load_runs, load_training_metrics
 from fverify.report.statistics import build_statistics
 from fverify.report.tables import tidy_frame
 from fverify.report.writers import WRITERS, Report
@@ -34,7 +34,9 @@ def make_report(inputs: Sequence[str], out: str | Path, *, formats: Sequence[str
     out = Path(out)
     check_new_directory(out)
     runs = load_runs(inputs, names)
-    statistics = build_statistics(runs, baseline=baseline, show_std=show_std)
+    training, training_notes = load_training_metrics(runs)
+    statistics = build_statistics(runs, baseline=baseline, show_std=show_std, training=training,
+                                  training_notes=training_notes)
     report = Report(statistics, tidy_frame(statistics), draw_figures(statistics))
     written = []
     with atomic_directory(out) as staging:

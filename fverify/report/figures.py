@@ -34,8 +34,45 @@ class Figure:
 
 
 def draw_figures(statistics: ReportStatistics) -> list[Figure]:
-    """Every figure of the report, protocol by protocol, in the order of FIGURES."""
-    return [draw(statistics, column) for column in statistics.columns for draw in FIGURES.values()]
+    """Every figure of the report: protocol by protocol in the order of FIGURES, then the
+    training curves of the models that came from ``fverify train``."""
+    return ([draw(statistics, column) for column in statistics.columns for draw in FIGURES.values()]
+            + training_figures(statistics))
+
+
+# Title and caption of each figure of fverify.report.training_plot in the report.
+TRAINING_CAPTIONS = {
+    "loss.png": ("Training loss", "per optimizer step, from the trainer's metrics.jsonl: solid the "
+                 "optimised loss (the HM loss when hard mining is on), dashed the head's own loss."),
+    "validation.png": ("Validation during training", "accuracy per epoch, mean ± standard error over folds."),
+    "hard_mining.png": ("Hard mining during training", "per epoch, the share of samples with p_y < 0.5 "
+                        "and the mean HM factor (band: 25-75% quantiles); dashed where HM was only "
+                        "logged, not in the loss."),
+    "p_y.png": ("p_y during training", "per-epoch histograms of p_y, the softmax probability of the "
+                "correct class, one panel per model."),
+}
+
+
+def training_figures(statistics: ReportStatistics) -> list[Figure]:
+    """The training curves (fverify plot training's figures) of every row with trainer
+    metrics, overlaid; a figure without data is left out."""
+    if not statistics.training:
+        return []
+    from fverify.report.training_plot import TRAINING_FIGURES
+
+    plt = _pyplot()
+    runs = statistics.training
+    figures = []
+    for spec in TRAINING_FIGURES:
+        rows, columns = spec.layout(runs)
+        figure, axes = plt.subplots(rows, columns, figsize=spec.size(runs), dpi=DPI, squeeze=False,
+                                    sharex=columns == 1)
+        if not spec.draw(list(axes.flat), runs):
+            plt.close(figure)
+            continue
+        title, caption = TRAINING_CAPTIONS[spec.file]
+        figures.append(_finish(figure, f"training-{spec.file}", title, f"{title}: {caption}", suptitle=False))
+    return figures
 
 
 def roc_overlay(statistics: ReportStatistics, column: Column) -> Figure:
@@ -165,11 +202,13 @@ def _pyplot():
     return pyplot
 
 
-def _finish(figure, name: str, title: str, caption: str) -> Figure:
-    """Title, lay out and encode the figure as PNG bytes; the figure is closed."""
+def _finish(figure, name: str, title: str, caption: str, suptitle: bool = True) -> Figure:
+    """Title (unless the drawing titled it), lay out and encode the figure as PNG bytes; the
+    figure is closed."""
     plt = _pyplot()
     try:
-        figure.suptitle(title, fontsize=10)
+        if suptitle:
+            figure.suptitle(title, fontsize=10)
         figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=DPI)

@@ -13,6 +13,7 @@ from typing import Any
 from fverify.errors import FverifyError
 from fverify.metrics.evaluation import Evaluation, evaluate
 from fverify.metrics.threshold import THRESHOLD_SEARCHES
+from fverify.report.train_metrics import METRICS_FILE, TrainMetrics, read_train_metrics
 from fverify.results import RUN_SCHEMA
 from fverify.scores import ScoreTable, read_scores
 
@@ -103,6 +104,26 @@ def load_run(path: Path, label: str | None = None) -> Run:
     evaluation = evaluate(scores.scores, scores.labels, scores.folds, method)
     _check_reproduces(path, result, scores, evaluation)
     return Run(path, result, scores, evaluation, label or default_label(path, result))
+
+
+def load_training_metrics(runs: Sequence[Run]) -> tuple[dict[str, TrainMetrics], list[str]]:
+    """The trainer's ``metrics.jsonl`` of each row whose checkpoint came from ``fverify train``
+    (its training record names the run folder), by row label; and a note for each such row
+    whose training folder is not here (moved, or on another machine), which the report states
+    instead of the curves. A metrics file that is there but malformed is refused."""
+    found: dict[str, TrainMetrics] = {}
+    notes: list[str] = []
+    for run in runs:
+        record = run.training
+        if not record or run.label in found or any(note.startswith(f"{run.label}:") for note in notes):
+            continue
+        metrics = Path(str(record.get("run_dir") or "")) / METRICS_FILE
+        if record.get("run_dir") and metrics.is_file():
+            found[run.label] = read_train_metrics(metrics)
+        else:
+            notes.append(f"{run.label}: no training curves, {metrics} is not found (the training run "
+                         "folder was moved or is on another machine)")
+    return found, notes
 
 
 def default_label(path: Path, result: Mapping[str, Any]) -> str:

@@ -12,6 +12,7 @@ from fverify.errors import FverifyError
 from fverify.metrics.compare import PairedComparison, compare
 from fverify.metrics.holm import holm_adjust
 from fverify.report.runs import Run
+from fverify.report.train_metrics import TrainMetrics
 from fverify.scores import check_same_pairs
 
 ALPHA = 0.05  # family-wise error rate of the verdicts, after Holm's correction
@@ -62,7 +63,8 @@ class Comparison:
 @dataclass(frozen=True, eq=False)
 class ReportStatistics:
     """Rows (model labels, in the order first given) x columns (protocols, same), one run per
-    cell at most, and the comparisons made (``pairing`` says how they were chosen)."""
+    cell at most, the comparisons made (``pairing`` says how they were chosen), and the
+    trainer's metrics of the rows that came from ``fverify train`` (or why they are missing)."""
 
     rows: tuple[str, ...]
     columns: tuple[Column, ...]
@@ -70,6 +72,8 @@ class ReportStatistics:
     comparisons: tuple[Comparison, ...]
     pairing: str
     show_std: bool
+    training: dict[str, TrainMetrics]
+    training_notes: tuple[str, ...]
 
     def cell(self, row: str, protocol: str) -> Run | None:
         return self.cells.get((row, protocol))
@@ -79,10 +83,14 @@ class ReportStatistics:
         return [(row, self.cells[row, protocol]) for row in self.rows if (row, protocol) in self.cells]
 
 
-def build_statistics(runs: Sequence[Run], *, baseline: str | None = None, show_std: bool = False) -> ReportStatistics:
+def build_statistics(runs: Sequence[Run], *, baseline: str | None = None, show_std: bool = False,
+                     training: dict[str, TrainMetrics] | None = None,
+                     training_notes: Sequence[str] = ()) -> ReportStatistics:
     """Place ``runs`` in the table, check each column holds one protocol and one pair set,
     choose the comparisons (each row against ``baseline``, else each HM-X against its X when
-    the checkpoints' training records say so), run them and correct them with Holm."""
+    the checkpoints' training records say so), run them and correct them with Holm.
+    ``training`` (row label -> trainer metrics) and ``training_notes`` come from
+    :func:`fverify.report.runs.load_training_metrics`."""
     rows = tuple(dict.fromkeys(run.label for run in runs))
     protocols = tuple(dict.fromkeys(run.protocol for run in runs))
     cells: dict[tuple[str, str], Run] = {}
@@ -102,7 +110,9 @@ def build_statistics(runs: Sequence[Run], *, baseline: str | None = None, show_s
     adjusted = holm_adjust([comparison.p_value for comparison in paired]) if paired else np.array([])
     comparisons = tuple(Comparison(a, b, protocol, result, float(p))
                         for (a, b, protocol), result, p in zip(made, paired, adjusted))
-    return ReportStatistics(rows, columns, cells, comparisons, pairing, show_std)
+    training = {row: training[row] for row in rows if row in (training or {})}  # in row order
+    return ReportStatistics(rows, columns, cells, comparisons, pairing, show_std, training,
+                            tuple(training_notes))
 
 
 def _check_rows(rows: Sequence[str], runs: Sequence[Run]) -> None:

@@ -51,7 +51,7 @@ def write_markdown(report: Report, path: Path) -> None:
     for heading, grid in [*report.sections(), ("Runs", report.runs_grid())]:
         lines += [f"## {heading}", "", *_markdown_table(grid), ""]
         lines += [f"- {note}" for note in grid.notes] + ([""] if grid.notes else [])
-    lines += ["## Figures", ""]
+    lines += ["## Figures", "", *[f"- {note}" for note in report.statistics.training_notes], ""]
     for figure in report.figures:
         lines += [f"![{figure.title}]({figure.name})", "", f"*{figure.caption}*", ""]
     with atomic_open(path, "w", encoding="utf-8") as handle:
@@ -111,7 +111,9 @@ def write_html(report: Report, path: Path) -> None:
              f"<p>fverify {html.escape(__version__)}. Rates in percent; ± is the standard error.</p>"]
     for heading, grid in [*report.sections(), ("Runs", report.runs_grid())]:
         parts += [f"<h2>{html.escape(heading)}</h2>", *_html_table(grid)]
-    parts.append('<h2>Figures</h2><div class="figures">')
+    parts.append("<h2>Figures</h2>")
+    parts += _html_table(Grid([], [], list(report.statistics.training_notes)))
+    parts.append('<div class="figures">')
     for figure in report.figures:
         data = base64.b64encode(figure.png).decode("ascii")
         parts.append(f'<figure><img src="data:image/png;base64,{data}" width="{figure.width}" '
