@@ -51,7 +51,8 @@ def write_markdown(report: Report, path: Path) -> None:
     for heading, grid in [*report.sections(), ("Runs", report.runs_grid())]:
         lines += [f"## {heading}", "", *_markdown_table(grid), ""]
         lines += [f"- {note}" for note in grid.notes] + ([""] if grid.notes else [])
-    lines += ["## Figures", "", *[f"- {note}" for note in report.statistics.training_notes], ""]
+    notes = [f"- {note}" for note in report.statistics.training_notes]
+    lines += ["## Figures", "", *notes, *([""] if notes else [])]
     for figure in report.figures:
         lines += [f"![{figure.title}]({figure.name})", "", f"*{figure.caption}*", ""]
     with atomic_open(path, "w", encoding="utf-8") as handle:
