@@ -14,7 +14,9 @@ from fverify.errors import FverifyError
 # Each command is the module fverify/cli/<command>.py, exposing ``register(subparsers)``, which
 # adds the parser of that command and sets ``func(args) -> int`` as its default. Order here is
 # the order of ``--help``.
-COMMANDS: tuple[str, ...] = ("evaluate", "lfw", "ytf", "bin", "pairs", "synth", "train", "plot", "bench")
+COMMANDS: tuple[str, ...] = (
+    "evaluate", "lfw", "ytf", "bin", "pairs", "synth", "train", "report", "plot", "bench",
+)
 
 
 def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
