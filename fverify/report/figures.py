@@ -171,7 +171,9 @@ def fold_accuracy(statistics: ReportStatistics, column: Column) -> Figure:
         accuracy = run.evaluation.accuracy
         axes.plot(index + spread, 100 * accuracy.folds, "o", color=f"C{index}", alpha=0.55, markersize=4,
                   label="one fold" if index == 0 else None)
-        axes.errorbar([index + 0.3], [100 * accuracy.mean], yerr=[100 * accuracy.se], fmt="s",
+        # A fixed split (LFW View 1) tests one fold: its mean has no spread over folds to draw.
+        spread_bar = None if accuracy.se is None else [100 * accuracy.se]
+        axes.errorbar([index + 0.3], [100 * accuracy.mean], yerr=spread_bar, fmt="s",
                       color="black", capsize=4, markersize=5, label="mean ± se" if index == 0 else None)
     axes.set_xticks(range(len(runs)), [row for row, _ in runs], rotation=20 if len(runs) > 3 else 0,
                     ha="right" if len(runs) > 3 else "center", fontsize=8)

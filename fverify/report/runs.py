@@ -101,7 +101,10 @@ def load_run(path: Path, label: str | None = None) -> Run:
         raise FverifyError(f"threshold_method {method!r} is not one fverify knows "
                            f"({', '.join(THRESHOLD_SEARCHES)})", where=str(path),
                            fix="give a RunResult written by fverify")
-    evaluation = evaluate(scores.scores, scores.labels, scores.folds, method)
+    # A fixed split (LFW View 1) is re-scored as it was run: fitted on the other folds, reported
+    # on the recorded test fold alone.
+    test_fold = (result.get("metrics") or {}).get("test_fold")
+    evaluation = evaluate(scores.scores, scores.labels, scores.folds, method, test_fold)
     _check_reproduces(path, result, scores, evaluation)
     return Run(path, result, scores, evaluation, label or default_label(path, result))
 
@@ -183,13 +186,14 @@ def _check_reproduces(path: Path, result: Mapping[str, Any], scores: ScoreTable,
     recorded = result["metrics"]
     folds = [fold["accuracy"] for fold in recorded["accuracy"]["folds"]]
     computed = evaluation.search.test_accuracy
-    same = (recorded["num_pairs"] == scores.num_pairs and len(folds) == len(computed)
+    evaluated = len(evaluation.labels)  # a fixed split reports its tested fold's pairs only
+    same = (recorded["num_pairs"] == evaluated and len(folds) == len(computed)
             and all(math.isclose(a, b, abs_tol=RECOMPUTED_TOLERANCE) for a, b in zip(folds, computed))
             and math.isclose(recorded["auc"], evaluation.auc, abs_tol=RECOMPUTED_TOLERANCE))
     if not same:
         raise FverifyError(
             f"{scores.path} does not reproduce this run's metrics (it gives accuracy "
-            f"{evaluation.accuracy.mean:.6f} and AUC {evaluation.auc:.6f} on {scores.num_pairs} pairs; "
+            f"{evaluation.accuracy.mean:.6f} and AUC {evaluation.auc:.6f} on {evaluated} pairs; "
             f"the run recorded {recorded['accuracy']['mean']:.6f} and {recorded['auc']:.6f} on "
             f"{recorded['num_pairs']})", where=str(path),
             fix="the scores file was replaced or belongs to another run: give the run folder as written")

@@ -88,7 +88,7 @@ def protocol_grid(frame: pd.DataFrame, statistics: ReportStatistics, column: Col
     rows = []
     for row, _ in statistics.runs_of(column.protocol):
         metrics = values.loc[(row, column.protocol)]
-        cells = [row, f"{percent(metrics['accuracy_mean'])} ± {percent(metrics['accuracy_se'])}"]
+        cells = [row, _mean_and_se(metrics)]
         if statistics.show_std:
             cells.append(percent(metrics["accuracy_std"]))
         cells += [f"{metrics['auc']:.4f}", percent(metrics["eer"])]
@@ -141,7 +141,15 @@ def _metric_table(frame: pd.DataFrame) -> pd.DataFrame:
     return plain.pivot(index=["model", "protocol"], columns="metric", values="value")
 
 
+def _mean_and_se(metrics: pd.Series) -> str:
+    """Accuracy mean ± standard error; a fixed split (LFW View 1: one tested fold) has no spread
+    over folds, so it says so instead of printing a number."""
+    if math.isnan(metrics["accuracy_se"]):
+        return f"{percent(metrics['accuracy_mean'])} (one test fold)"
+    return f"{percent(metrics['accuracy_mean'])} ± {percent(metrics['accuracy_se'])}"
+
+
 def _accuracy_text(values: pd.DataFrame, key: tuple[str, str], show_std: bool) -> str:
     metrics = values.loc[key]
-    text = f"{percent(metrics['accuracy_mean'])} ± {percent(metrics['accuracy_se'])}"
+    text = _mean_and_se(metrics)
     return f"{text} (std {percent(metrics['accuracy_std'])})" if show_std else text
