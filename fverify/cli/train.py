@@ -3,6 +3,7 @@ for several processes."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -34,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
     if args.resume is not None:
         if args.config is not None:
             raise FverifyError("--resume continues a run with the config saved in its checkpoint",
-                               fix="drop --config (--set may change engine.*, validation.*, "
-                               "data.path and data.workers)")
+                               fix="drop --config (--set may change only keys that do not change what is "
+                               "computed: see the README's Training section)")
         if args.out is None:
             raise FverifyError("--resume needs --out RUN, the folder of the run to continue")
         result = train(None, args.out, resume=args.resume or True, overrides=args.set)
@@ -44,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
             raise FverifyError("fverify train needs --config RECIPE",
                                fix="give a TOML file or a bundled recipe (fverify train --list-recipes)")
         config = load_config(args.config, args.set)
+        if args.out is None and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            # Each process would name its own folder from its own clock: they must share one.
+            raise FverifyError("under torchrun, fverify train needs --out RUN (one folder for all processes)",
+                               fix="add --out reports/train/NAME")
         out = args.out or RUNS_DIR / f"{config.name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
         result = train(config, out)
     if result.stopped_by is not None:

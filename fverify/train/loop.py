@@ -49,8 +49,11 @@ CONFIG_TOML = "config.toml"
 METRICS_JSONL = "metrics.jsonl"
 MODEL_PT = "model.pt"
 PIXEL_MEAN, PIXEL_STD = 127.5, 128.0  # the HM paper's normalisation, (x - 127.5) / 128
-# Keys that may change when a run is resumed: they do not change what is computed.
-RESUMABLE_CHANGES = ("engine.", "validation.", "data.path", "data.workers")
+# Keys (or key prefixes ending in ".") that may change when a run is resumed: they do not change
+# what is computed. engine.seed, engine.precision and engine.channels_last do, so they stay.
+RESUMABLE_CHANGES = ("engine.device", "engine.log_every_steps", "engine.checkpoint_every_steps",
+                     "engine.keep_checkpoints", "engine.stop_after_steps", "engine.progress",
+                     "engine.tensorboard", "validation.", "data.path", "data.workers")
 MAX_NAMED_FAILURES = 5  # undecodable images named in the error
 
 
@@ -73,7 +76,7 @@ def resume_config(checkpoint: dict[str, Any], where: str, overrides: list[str]) 
     for text in overrides:
         path, value = parse_override(text)
         dotted = ".".join(path)
-        if not any(dotted.startswith(prefix) for prefix in RESUMABLE_CHANGES):
+        if not any(dotted == key or (key.endswith(".") and dotted.startswith(key)) for key in RESUMABLE_CHANGES):
             raise FverifyError(f"--set {text}: {dotted} cannot change when resuming: it changes "
                                "what the run computes", where=where,
                                fix=f"start a new run, or change only {', '.join(RESUMABLE_CHANGES)}")

@@ -43,3 +43,10 @@ def test_stop_and_resume_from_the_command_line(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--resume", "--out"])
     assert main(["train", "--resume", "--config", "tiny", "--out", str(out)]) == 2
+
+
+def test_torchrun_needs_one_out_folder_for_all_processes(monkeypatch, capsys):
+    # each process would otherwise name its own folder from its own clock
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert main(["train", "--config", "tiny", *SMALL]) == 2
+    assert "under torchrun, fverify train needs --out RUN" in capsys.readouterr().err

@@ -49,6 +49,9 @@ def test_resume_refuses_changes_to_the_math(tmp_path):
     run(tmp_path, "r", **{"engine.stop_after_steps": 2})
     with pytest.raises(FverifyError, match="optim.lr cannot change when resuming"):
         run(tmp_path, "r", "optim.lr=0.5", resume=True)
+    # engine.seed sets the sample order and the flips: changing it would not continue the run
+    with pytest.raises(FverifyError, match="engine.seed cannot change when resuming"):
+        run(tmp_path, "r", "engine.seed=1", resume=True)
 
 
 def test_gradient_accumulation_computes_the_same_steps(tmp_path):
