@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from fverify.bench.timing import best_seconds
 from fverify.bench.random_backbone import calibrated_random_backbone
 from fverify.data.images import ImageFiles
 from fverify.data.synth import write_lfw_images
@@ -49,15 +50,6 @@ def flops_per_forward(backbone: nn.Module, input_size: tuple[int, int]) -> int:
     return int(counter.get_total_flops())
 
 
-def _best_seconds(work: Callable[[], object], repeats: int) -> float:
-    work()  # warm-up: thread pool, kernel selection
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        best = min(best, time.perf_counter() - start)
-    return best
-
 
 def peak_flops_per_second(dtype: str, repeats: int = 5) -> float:
     """Best FLOP/s of a large matrix product in ``dtype`` on this CPU: the faster of
@@ -65,11 +57,11 @@ def peak_flops_per_second(dtype: str, repeats: int = 5) -> float:
     autocast = torch.autocast("cpu", torch.bfloat16, enabled=dtype == "bfloat16")
     a = torch.randn(2048, 2048).to(getattr(torch, dtype))
     b = torch.randn(2048, 2048).to(getattr(torch, dtype))
-    mm_rate = 2.0 * 2048**3 / _best_seconds(lambda: a @ b, repeats)
+    mm_rate = 2.0 * 2048**3 / best_seconds(lambda: a @ b, repeats)
     conv = nn.Conv2d(512, 512, 1, bias=False).eval().to(memory_format=torch.channels_last)
     x = torch.randn(16, 512, 28, 28).contiguous(memory_format=torch.channels_last)
     with torch.inference_mode(), autocast:
-        conv_rate = 2.0 * 16 * 512 * 512 * 28 * 28 / _best_seconds(lambda: conv(x), repeats)
+        conv_rate = 2.0 * 16 * 512 * 512 * 28 * 28 / best_seconds(lambda: conv(x), repeats)
     return max(mm_rate, conv_rate)
 
 

@@ -15,14 +15,13 @@ Per-image times are also given for the full LFW tree (13,233 images).
 from __future__ import annotations
 
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from fverify.bench.timing import best_seconds
 from fverify.data.image_header import check_images
 from fverify.data.images import ImageFiles
 from fverify.data.synth.faces import render_images, sample_identity
@@ -48,14 +47,6 @@ def write_photos(folder: Path, count: int, seed: int) -> ImageFiles:
     return ImageFiles(folder, [f"p/{i}.jpg" for i in range(count)])
 
 
-def _best_seconds(work: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        best = min(best, time.perf_counter() - start)
-    return best
-
 
 def run(images: int, repeats: int, seed: int) -> dict[str, Any]:
     """Times (seconds, best of ``repeats``) of check, hash and decode on ``images`` photos."""
@@ -67,7 +58,7 @@ def run(images: int, repeats: int, seed: int) -> dict[str, Any]:
             "hash": lambda: content_hash(photos),
             "decode": lambda: [photos[i] for i in range(images)],
         }
-        seconds = {name: _best_seconds(job, repeats) for name, job in work.items()}
+        seconds = {name: best_seconds(job, repeats, warm_up=False) for name, job in work.items()}
     return {"images": images, "mean_bytes": mean_bytes, "repeats": repeats,
             "seconds": seconds, "decode_over_check": seconds["decode"] / seconds["check"],
             "lfw_seconds": {name: s / images * LFW_IMAGES for name, s in seconds.items()}}
