@@ -3,9 +3,10 @@ Cascaded Convolutional Networks") in torch: P-Net over an image pyramid, then R-
 crops, batched over images, on CPU or GPU, with the ``mtcnn`` package's weights and defaults.
 
 Deviations from the package, which runs TensorFlow: the pyramid uses torch's 'area'
-interpolation (adaptive average pooling) where TF uses its own area resize, and a batch of
-different-sized images is padded at the bottom-right instead of around the centre. Both change
-pixels only at sub-pixel level or outside the images.
+interpolation (adaptive average pooling) where TF uses its own area resize; and only images of
+one size are batched together, where the package pads a mixed batch to its largest image and
+runs that image's pyramid on all. So an image's faces never depend on which other images
+shared its batch, which the alignment cache relies on.
 """
 from __future__ import annotations
 
@@ -57,14 +58,9 @@ def pyramid_scales(height: int, width: int, settings: MtcnnSettings) -> list[flo
 
 
 def normalise(images: list[np.ndarray], device: torch.device) -> torch.Tensor:
-    """Stack RGB uint8 HxWx3 images into one NCHW batch, padded bottom-right with black, and
-    scale pixels as the networks were trained: ``(pixel - 127.5) / 128``."""
-    height = max(image.shape[0] for image in images)
-    width = max(image.shape[1] for image in images)
-    batch = np.zeros((len(images), height, width, 3), dtype=np.uint8)
-    for index, image in enumerate(images):
-        batch[index, :image.shape[0], :image.shape[1]] = image
-    tensor = torch.from_numpy(batch).to(device).permute(0, 3, 1, 2).float()
+    """Stack same-sized RGB uint8 HxWx3 images into one NCHW batch with pixels scaled as the
+    networks were trained: ``(pixel - 127.5) / 128``."""
+    tensor = torch.from_numpy(np.stack(images)).to(device).permute(0, 3, 1, 2).float()
     return (tensor - 127.5) / 128
 
 
@@ -105,8 +101,16 @@ class MtcnnDetector:
         for index, image in enumerate(images):
             if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
                 raise FverifyError(f"image {index} is {image.dtype} {image.shape}, not RGB uint8 HxWx3")
-        if not images:
-            return []
+        by_shape: dict[tuple, list[int]] = {}
+        for index, image in enumerate(images):
+            by_shape.setdefault(image.shape, []).append(index)
+        result: list[Faces | None] = [None] * len(images)
+        for indices in by_shape.values():
+            for index, faces in zip(indices, self._detect_same_size([images[i] for i in indices])):
+                result[index] = faces
+        return result
+
+    def _detect_same_size(self, images: list[np.ndarray]) -> list[Faces]:
         batch = normalise(images, self.device)
         boxes, scores, owner = self._propose(batch)
         boxes, scores, owner = self._refine(batch, boxes, owner)
