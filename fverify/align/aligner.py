@@ -9,6 +9,7 @@ from fverify.align.choice import policy
 from fverify.align.mtcnn import MtcnnDetector, MtcnnSettings
 from fverify.align.templates import template
 from fverify.align.warp import centre_crop, warp_to_template
+from fverify.models.embedder import resolve_device
 
 FALLBACK = "centre-crop"  # what an image with no detected face gets, named in every record
 
@@ -58,11 +59,11 @@ class AlignedFace:
 class Aligner:
     """Aligns batches of RGB uint8 images with one detector kept in memory."""
 
-    def __init__(self, settings: AlignmentSettings = AlignmentSettings(), device: str = "cpu"):
+    def __init__(self, settings: AlignmentSettings = AlignmentSettings(), device: str = "auto"):
         self.settings = settings
         self.template = template(settings.template)
         self.choose = policy(settings.face_choice)
-        self.detector = MtcnnDetector(device, MtcnnSettings(
+        self.detector = MtcnnDetector(resolve_device(device), MtcnnSettings(
             min_face_size=settings.min_face_size, scale_factor=settings.scale_factor,
             thresholds=settings.thresholds))
 
