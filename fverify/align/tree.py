@@ -1,13 +1,15 @@
 """Align a whole tree of raw images into a mirrored tree of template crops (``fverify align``).
 
-Resumable: each crop is written atomically and its record appended to ``.align-records.jsonl``
-only after the crop is in place, so after a kill the next run skips exactly the images that
-have both; the settings are fixed in ``.align-settings.json`` by the first run and a rerun with
+Resumable: each crop is written atomically and its record (with the SHA-256 of the source
+file) appended to ``.align-records.jsonl`` only after the crop is in place, so after a kill the
+next run skips exactly the images that have both and whose source bytes are unchanged; the
+settings are fixed in ``.align-settings.json`` by the first run and a rerun with
 other settings is refused. When every image is done, ``align-manifest.json`` lists every image
 with its record and the summary names every image that took the centre-crop fallback.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -16,22 +18,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from fverify.align.aligner import Aligner, AlignmentSettings
+from fverify.align.layouts import LAYOUTS
 from fverify.atomic import atomic_open, check_writable_directory, write_json
-from fverify.data.images import encode_image, read_image
+from fverify.data.images import ImageFiles, decode_image, encode_image
 from fverify.errors import FverifyError, at
+from fverify.hashing import file_digest
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 SETTINGS_FILE = ".align-settings.json"
 RECORDS_FILE = ".align-records.jsonl"
 MANIFEST_FILE = "align-manifest.json"
-
-# Folder depth of the images under SRC, and the face choice that fits the data set.
-LAYOUTS: dict[str, tuple[int | None, str]] = {
-    "lfw": (2, "nearest-centre"),   # <person>/<person>_NNNN.jpg, centred on the person
-    "ytf": (3, "largest"),          # <person>/<video>/<frame>.jpg: every frame of every video
-    "folder": (None, "largest"),    # any depth
-}
-
 
 def list_images(source: Path, layout: str) -> list[str]:
     """Relative paths (POSIX, sorted) of the images of ``layout`` under ``source``."""
@@ -100,18 +96,24 @@ def align_tree(source: Path, destination: Path, layout: str, template: str = "ar
     destination.mkdir(parents=True, exist_ok=True)
     check_settings(destination, {**settings.record(), "layout": layout})
     records = read_records(destination)
+    # A crop answers only for the bytes it was made from: a changed source is aligned again.
     todo = [name for name in images
-            if name not in records or not (destination / name).is_file()]
+            if name not in records or not (destination / name).is_file()
+            or records[name].get("source_sha256") != file_digest(source / name, "sha256")]
     aligner = Aligner(settings, device=device)
     start = time.perf_counter()
     with ThreadPoolExecutor(max(1, workers)) as pool, \
             open(destination / RECORDS_FILE, "a", encoding="utf-8") as log:
         done = len(images) - len(todo)
         for batch in _batches(todo, batch_size):
-            pixels = list(pool.map(lambda name: read_image(source / name), batch))
+            files = ImageFiles(source, batch)
+            encoded = list(pool.map(files.read_bytes, range(len(batch))))
+            pixels = list(pool.map(lambda i: decode_image(encoded[i], files.describe(i)),
+                                   range(len(batch))))
             results = aligner.align(pixels)
+            digests = [hashlib.sha256(data).hexdigest() for data in encoded]
             records_of_batch = list(pool.map(
-                lambda item: _write_crop(destination, *item), zip(batch, results)))
+                lambda item: _write_crop(destination, *item), zip(batch, results, digests)))
             for record in records_of_batch:
                 log.write(json.dumps(record) + "\n")
                 records[record["image"]] = record
@@ -134,11 +136,11 @@ def align_tree(source: Path, destination: Path, layout: str, template: str = "ar
     return summary
 
 
-def _write_crop(destination: Path, name: str, result) -> dict:
+def _write_crop(destination: Path, name: str, result, source_sha256: str) -> dict:
     suffix = Path(name).suffix.lower().lstrip(".")
     with atomic_open(destination / name, "wb") as handle:
         handle.write(encode_image(result.crop, "jpg" if suffix == "jpeg" else suffix))
-    return {"image": name, **result.record()}
+    return {"image": name, "source_sha256": source_sha256, **result.record()}
 
 
 def _batches(items: list[str], size: int) -> Iterator[list[str]]:

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from fverify.align.templates import TEMPLATES
 from fverify.cli import options
-from fverify.align.tree import LAYOUTS, MANIFEST_FILE, align_tree
+from fverify.align.layouts import LAYOUTS
 
 
 def run(args: argparse.Namespace) -> int:
+    from fverify.align.tree import MANIFEST_FILE, align_tree  # imports torch: only when run
+
     start = time.perf_counter()
 
     def progress(done: int, total: int) -> None:

@@ -60,6 +60,15 @@ def test_aligns_mirrors_lists_the_fallback_and_resumes(lfw_tree, tmp_path, capsy
     assert main(argv) == 0
     assert manifest(destination)["summary"]["aligned_now"] == 1
     assert (destination / written[2]).is_file()
+    # A source replaced under the same name is aligned again, not answered from the old crop.
+    moved = lfw_tree / "Angelina_Jolie" / "Angelina_Jolie_0001.jpg"
+    original = moved.read_bytes()
+    try:
+        cv2.imwrite(str(moved), cv2.flip(cv2.imread(str(moved)), 1))
+        assert main(argv) == 0
+        assert manifest(destination)["summary"]["aligned_now"] == 1
+    finally:
+        moved.write_bytes(original)
     capsys.readouterr()
 
     # Other settings into the same tree are refused, not mixed.
