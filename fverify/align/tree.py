@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from fverify.align.aligner import Aligner, AlignmentSettings
+from fverify.align.aligner import FALLBACK, Aligner, AlignmentSettings
 from fverify.align.layouts import LAYOUTS
 from fverify.atomic import atomic_open, check_writable_directory, write_json
 from fverify.data.images import ImageFiles, decode_image, encode_image
@@ -128,7 +128,7 @@ def align_tree(source: Path, destination: Path, layout: str, template: str = "ar
         "images": len(images), "aligned_now": len(todo), "skipped_already_aligned":
         len(images) - len(todo), "seconds": round(seconds, 3),
         "images_per_second": round(len(todo) / seconds, 2) if todo and seconds > 0 else None,
-        "fallback": {"method": "centre-crop", "count": len(fallbacks), "images": fallbacks},
+        "fallback": {"method": FALLBACK, "count": len(fallbacks), "images": fallbacks},
     }
     write_json(destination / MANIFEST_FILE, {
         "source": str(source), "settings": {**settings.record(), "layout": layout},
