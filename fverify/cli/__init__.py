@@ -16,6 +16,7 @@ from fverify.errors import FverifyError
 # the order of ``--help``.
 COMMANDS: tuple[str, ...] = (
     "evaluate", "lfw", "ytf", "bin", "pairs", "synth", "train", "report", "plot", "bench",
+    "align",
 )
 
 

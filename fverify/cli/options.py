@@ -65,6 +65,10 @@ def add_embedding(parser: argparse.ArgumentParser) -> None:
         help="flip test: add (insightface), concatenate, or no flipped embedding (default: sum)",
     )
     parser.add_argument("--batch-size", type=int, default=128, metavar="N", help="images per batch (default: 128)")
+    add_device(parser)
+
+
+def add_device(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--device", default="auto", help="'cpu', 'cuda', 'cuda:1', ... or 'auto' (default: auto)"
     )

@@ -1,0 +1,1 @@
+"""Face alignment: the MTCNN detector in torch and the similarity warp to a crop template."""

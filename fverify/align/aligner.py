@@ -1,0 +1,79 @@
+"""Detect, choose a face, warp: raw RGB images in, template crops and their records out."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from fverify.align.choice import policy
+from fverify.align.mtcnn import MtcnnDetector, MtcnnSettings
+from fverify.align.templates import template
+from fverify.align.warp import centre_crop, warp_to_template
+from fverify.models.embedder import resolve_device
+
+FALLBACK = "centre-crop"  # what an image with no detected face gets, named in every record
+
+
+@dataclass(frozen=True)
+class AlignmentSettings:
+    """Everything that decides an aligned crop; recorded with results and in cache keys."""
+
+    template: str = "arcface"
+    face_choice: str = "largest"
+    detector: str = "mtcnn"
+    min_face_size: float = MtcnnSettings.min_face_size
+    scale_factor: float = MtcnnSettings.scale_factor
+    thresholds: tuple[float, float, float] = MtcnnSettings.thresholds
+
+    def record(self) -> dict:
+        return {**asdict(self), "thresholds": list(self.thresholds), "fallback": FALLBACK}
+
+
+@dataclass(frozen=True)
+class AlignedFace:
+    """One image's crop and how it was made. ``chosen`` indexes the detections (best score
+    first); ``landmarks`` (5, 2) and ``box`` are in source-image pixels; ``fallback`` is True
+    when no face was found and the crop is the centre crop."""
+
+    crop: np.ndarray
+    faces_found: int
+    chosen: int | None
+    score: float | None
+    box: np.ndarray | None
+    landmarks: np.ndarray | None
+    fallback: bool
+
+    def record(self) -> dict:
+        """JSON-ready manifest entry (no pixels)."""
+        return {
+            "faces_found": self.faces_found,
+            "chosen": self.chosen,
+            "score": self.score,
+            "box": None if self.box is None else [round(float(v), 2) for v in self.box],
+            "landmarks": None if self.landmarks is None
+            else [[round(float(x), 2), round(float(y), 2)] for x, y in self.landmarks],
+            "fallback": FALLBACK if self.fallback else None,
+        }
+
+
+class Aligner:
+    """Aligns batches of RGB uint8 images with one detector kept in memory."""
+
+    def __init__(self, settings: AlignmentSettings = AlignmentSettings(), device: str = "auto"):
+        self.settings = settings
+        self.template = template(settings.template)
+        self.choose = policy(settings.face_choice)
+        self.detector = MtcnnDetector(resolve_device(device), MtcnnSettings(
+            min_face_size=settings.min_face_size, scale_factor=settings.scale_factor,
+            thresholds=settings.thresholds))
+
+    def align(self, images: list[np.ndarray]) -> list[AlignedFace]:
+        return [self._one(image, faces) for image, faces in zip(images, self.detector.detect(images))]
+
+    def _one(self, image: np.ndarray, faces) -> AlignedFace:
+        if not len(faces):
+            return AlignedFace(centre_crop(image, self.template), 0, None, None, None, None, True)
+        index = self.choose(faces, image.shape[0], image.shape[1])
+        crop = warp_to_template(image, faces.landmarks[index], self.template)
+        return AlignedFace(crop, len(faces), index, float(faces.scores[index]),
+                           faces.boxes[index], faces.landmarks[index], False)

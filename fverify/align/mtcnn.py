@@ -1,0 +1,188 @@
+"""The MTCNN cascade (Zhang et al. 2016, "Joint Face Detection and Alignment using Multi-task
+Cascaded Convolutional Networks") in torch: P-Net over an image pyramid, then R-Net and O-Net on
+crops, batched over images, on CPU or GPU, with the ``mtcnn`` package's weights and defaults.
+
+Deviations from the package, which runs TensorFlow: the pyramid uses torch's 'area'
+interpolation (adaptive average pooling) where TF uses its own area resize; and only images of
+one size are batched together, where the package pads a mixed batch to its largest image and
+runs that image's pyramid on all. So an image's faces never depend on which other images
+shared its batch, which the alignment cache relies on.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from fverify.align.boxes import nms, regress, to_square
+from fverify.align.networks import load_network
+from fverify.errors import FverifyError
+
+
+@dataclass(frozen=True)
+class MtcnnSettings:
+    """Detector settings; the defaults are the ``mtcnn`` package's (``mtcnn/stages``)."""
+
+    min_face_size: float = 20.0  # pixels
+    scale_factor: float = 0.709  # pyramid step
+    thresholds: tuple[float, float, float] = (0.6, 0.7, 0.8)  # P/R/O-Net face probabilities
+    nms_pnet_scale: float = 0.5  # IoU, within one pyramid scale
+    nms_pnet: float = 0.7  # IoU, across scales
+    nms_rnet: float = 0.7  # IoU
+    nms_onet: float = 0.7  # intersection over the smaller area
+
+
+@dataclass(frozen=True)
+class Faces:
+    """Faces found in one image, best score first: boxes ``x1, y1, x2, y2`` (pixels, clipped to
+    the image), face probabilities, and landmarks (n, 5, 2) as (x, y) pixels in the order left
+    eye, right eye, nose, left mouth corner, right mouth corner (image left/right)."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    landmarks: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+
+def pyramid_scales(height: int, width: int, settings: MtcnnSettings) -> list[float]:
+    """Scales at which P-Net (12 px window) sees faces from ``min_face_size`` up to the image."""
+    smallest_side = min(height, width)
+    count = round(-(math.log(smallest_side / 12) / math.log(settings.scale_factor) + 1))
+    first = 12 / settings.min_face_size
+    return [first * settings.scale_factor ** k for k in range(max(count, 0))]
+
+
+def normalise(images: list[np.ndarray], device: torch.device) -> torch.Tensor:
+    """Stack same-sized RGB uint8 HxWx3 images into one NCHW batch with pixels scaled as the
+    networks were trained: ``(pixel - 127.5) / 128``."""
+    tensor = torch.from_numpy(np.stack(images)).to(device).permute(0, 3, 1, 2).float()
+    return (tensor - 127.5) / 128
+
+
+def crop_and_resize(batch: torch.Tensor, boxes: torch.Tensor, image_index: torch.Tensor,
+                    size: int) -> torch.Tensor:
+    """Bilinear ``size`` x ``size`` crops of boxes (pixels), zeros outside the image, with the
+    sampling grid of ``tf.image.crop_and_resize`` on boxes divided by the image size."""
+    height, width = batch.shape[-2:]
+    steps = torch.linspace(0, 1, size, device=batch.device)
+    scale = boxes.new_tensor([width, height, width, height])
+    normalised = boxes / scale
+    xs = normalised[:, 0:1] + steps * (normalised[:, 2:3] - normalised[:, 0:1])
+    ys = normalised[:, 1:2] + steps * (normalised[:, 3:4] - normalised[:, 1:2])
+    crops = boxes.new_empty((len(boxes), batch.shape[1], size, size))
+    for image in torch.unique(image_index).tolist():
+        chosen = (image_index == image).nonzero(as_tuple=True)[0]
+        n = len(chosen)
+        grid = torch.stack(torch.broadcast_tensors(xs[chosen, None, :], ys[chosen, :, None]), -1)
+        # All crops of one image in one call: stack them along the output height.
+        sampled = F.grid_sample(batch[image:image + 1], 2 * grid.reshape(1, n * size, size, 2) - 1,
+                                mode="bilinear", padding_mode="zeros", align_corners=True)
+        crops[chosen] = sampled[0].reshape(batch.shape[1], n, size, size).permute(1, 0, 2, 3)
+    return crops
+
+
+class MtcnnDetector:
+    """MTCNN face detector; ``detect`` takes a list of RGB uint8 images of any sizes."""
+
+    def __init__(self, device: str | torch.device = "cpu", settings: MtcnnSettings = MtcnnSettings()):
+        self.device = torch.device(device)
+        self.settings = settings
+        self.pnet, self.rnet, self.onet = (load_network(name).to(self.device)
+                                           for name in ("pnet", "rnet", "onet"))
+
+    @torch.inference_mode()
+    def detect(self, images: list[np.ndarray]) -> list[Faces]:
+        """Faces of every image (an empty :class:`Faces` where none is found)."""
+        for index, image in enumerate(images):
+            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+                raise FverifyError(f"image {index} is {image.dtype} {image.shape}, not RGB uint8 HxWx3")
+        by_shape: dict[tuple, list[int]] = {}
+        for index, image in enumerate(images):
+            by_shape.setdefault(image.shape, []).append(index)
+        result: list[Faces | None] = [None] * len(images)
+        for indices in by_shape.values():
+            for index, faces in zip(indices, self._detect_same_size([images[i] for i in indices])):
+                result[index] = faces
+        return result
+
+    def _detect_same_size(self, images: list[np.ndarray]) -> list[Faces]:
+        batch = normalise(images, self.device)
+        boxes, scores, owner = self._propose(batch)
+        boxes, scores, owner = self._refine(batch, boxes, owner)
+        boxes, scores, owner, landmarks = self._output(batch, boxes, owner)
+        return self._per_image(images, boxes, scores, owner, landmarks)
+
+    def _propose(self, batch: torch.Tensor):
+        """P-Net on every pyramid level; candidate square boxes per image."""
+        settings = self.settings
+        found_boxes, found_scores, found_owner = [], [], []
+        for scale in pyramid_scales(batch.shape[2], batch.shape[3], settings):
+            size = (int(batch.shape[2] * scale), int(batch.shape[3] * scale))
+            offsets, probability = self.pnet(F.interpolate(batch, size=size, mode="area"))
+            owner, row, column = (probability > settings.thresholds[0]).nonzero(as_tuple=True)
+            if not len(owner):
+                continue
+            # Each output cell sees a 12 px window moved by 2 px (the package's cell geometry).
+            top_left = torch.stack([column, row], dim=1).float() * 2 + 1
+            bottom_right = torch.stack([column, row], dim=1).float() * 2 + 12
+            cell = torch.cat([top_left, bottom_right], dim=1)
+            reg = offsets[owner, :, row, column]
+            boxes = (cell + reg * 11) / scale
+            scores = probability[owner, row, column]
+            kept = nms(boxes, scores, owner, settings.nms_pnet_scale)
+            found_boxes.append(boxes[kept])
+            found_scores.append(scores[kept])
+            found_owner.append(owner[kept])
+        if not found_boxes:
+            return _empty(batch.device)
+        boxes, scores, owner = torch.cat(found_boxes), torch.cat(found_scores), torch.cat(found_owner)
+        kept = nms(boxes, scores, owner, settings.nms_pnet)
+        return to_square(boxes[kept]), scores[kept], owner[kept]
+
+    def _refine(self, batch: torch.Tensor, boxes: torch.Tensor, owner: torch.Tensor):
+        if not len(boxes):
+            return _empty(batch.device)
+        offsets, scores = self.rnet(crop_and_resize(batch, boxes, owner, 24))
+        chosen = scores > self.settings.thresholds[1]
+        boxes, scores, owner = regress(boxes[chosen], offsets[chosen]), scores[chosen], owner[chosen]
+        kept = nms(boxes, scores, owner, self.settings.nms_rnet)
+        return to_square(boxes[kept]), scores[kept], owner[kept]
+
+    def _output(self, batch: torch.Tensor, boxes: torch.Tensor, owner: torch.Tensor):
+        if not len(boxes):
+            return (*_empty(batch.device), boxes.new_zeros((0, 5, 2)))
+        offsets, points, scores = self.onet(crop_and_resize(batch, boxes, owner, 48))
+        # Landmarks are fractions of the box O-Net saw (before its own box regression).
+        width = boxes[:, 2:3] - boxes[:, 0:1] + 1
+        height = boxes[:, 3:4] - boxes[:, 1:2] + 1
+        xs = width * points[:, :5] + boxes[:, 0:1] - 1
+        ys = height * points[:, 5:] + boxes[:, 1:2] - 1
+        landmarks = torch.stack([xs, ys], dim=2)
+        chosen = scores > self.settings.thresholds[2]
+        boxes, scores = regress(boxes[chosen], offsets[chosen]), scores[chosen]
+        owner, landmarks = owner[chosen], landmarks[chosen]
+        kept = nms(boxes, scores, owner, self.settings.nms_onet, method="min")
+        return boxes[kept], scores[kept], owner[kept], landmarks[kept]
+
+    @staticmethod
+    def _per_image(images, boxes, scores, owner, landmarks) -> list[Faces]:
+        boxes, scores = boxes.cpu().double().numpy(), scores.cpu().double().numpy()
+        owner, landmarks = owner.cpu().numpy(), landmarks.cpu().double().numpy()
+        result = []
+        for index, image in enumerate(images):
+            mine = np.flatnonzero(owner == index)
+            mine = mine[np.argsort(-scores[mine], kind="stable")]
+            limits = [image.shape[1] - 1, image.shape[0] - 1] * 2
+            clipped = np.clip(boxes[mine], 0, limits)
+            result.append(Faces(clipped, scores[mine], landmarks[mine]))
+        return result
+
+
+def _empty(device: torch.device):
+    return (torch.zeros((0, 4), device=device), torch.zeros(0, device=device),
+            torch.zeros(0, dtype=torch.long, device=device))

@@ -1,0 +1,47 @@
+import numpy as np
+import torch
+
+from fverify.align.boxes import nms, overlap, regress, to_square
+
+
+def brute_force_nms(boxes, scores, groups, threshold, method):
+    """The mtcnn package's rule, one box at a time: keep a box unless a better-scored box of the
+    same image overlaps it above the threshold (suppressed boxes still suppress)."""
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    kept = []
+    for rank, i in enumerate(order):
+        def over(j):
+            x1, y1 = max(boxes[i][0], boxes[j][0]), max(boxes[i][1], boxes[j][1])
+            x2, y2 = min(boxes[i][2], boxes[j][2]), min(boxes[i][3], boxes[j][3])
+            inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+            area = [(b[2] - b[0]) * (b[3] - b[1]) for b in (boxes[i], boxes[j])]
+            base = area[0] + area[1] - inter if method == "union" else min(area)
+            return inter / base > threshold
+        if not any(groups[j] == groups[i] and over(j) for j in order[:rank]):
+            kept.append(i)
+    return kept
+
+
+def test_nms_matches_the_brute_force_rule():
+    rng = np.random.default_rng(0)
+    corners = rng.uniform(0, 60, (300, 2))
+    boxes = np.hstack([corners, corners + rng.uniform(5, 30, (300, 2))])
+    scores = rng.permutation(300) / 300.0
+    groups = rng.integers(0, 3, 300)
+    for method, threshold in [("union", 0.5), ("min", 0.7)]:
+        ours = nms(torch.tensor(boxes), torch.tensor(scores), torch.tensor(groups), threshold, method)
+        assert ours.tolist() == brute_force_nms(boxes, scores, groups, threshold, method)
+
+
+def test_overlap_hand_case():
+    a = torch.tensor([[0.0, 0.0, 2.0, 2.0]], dtype=torch.float64)
+    b = torch.tensor([[1.0, 1.0, 3.0, 5.0]], dtype=torch.float64)
+    assert overlap(a, b, "union").item() == 1 / (4 + 8 - 1)
+    assert overlap(a, b, "min").item() == 1 / 4
+
+
+def test_square_and_regression_hand_cases():
+    square = to_square(torch.tensor([[10.0, 20.0, 14.0, 30.0]]))
+    assert square.tolist() == [[7.0, 20.0, 17.0, 30.0]]
+    moved = regress(torch.tensor([[0.0, 0.0, 9.0, 19.0]]), torch.tensor([[0.1, -0.1, 0.5, 0.0]]))
+    np.testing.assert_allclose(moved.numpy(), [[1.0, -2.0, 14.0, 19.0]])
