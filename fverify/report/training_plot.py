@@ -113,16 +113,21 @@ def draw_validation(axes: Any, runs: Runs) -> bool:
     return True
 
 
+def _finish_per_epoch(axes: Any, runs: Runs, ylabel: str) -> bool:
+    """Label a per-epoch figure that starts at 0; False (nothing drawn) when no run has an epoch."""
+    if not any(m.epochs for m in runs.values()):
+        return False
+    axes.set_ylabel(ylabel)
+    axes.set_ylim(bottom=0)
+    _epoch_axis(axes)
+    return True
+
+
 def draw_hard_fraction(axes: Any, runs: Runs) -> bool:
     """Share of the epoch's samples with p_y < 0.5, percent, per epoch."""
     for index, (label, metrics) in enumerate(runs.items()):
         _by_activity(axes, metrics, lambda e: 100 * e.hard_mining.hard_fraction, f"C{index}", label)
-    if not any(m.epochs for m in runs.values()):
-        return False
-    axes.set_ylabel("hard samples (%, p_y < 0.5)")
-    axes.set_ylim(bottom=0)
-    _epoch_axis(axes)
-    return True
+    return _finish_per_epoch(axes, runs, "hard samples (%, p_y < 0.5)")
 
 
 def draw_hm_weight(axes: Any, runs: Runs) -> bool:
@@ -135,12 +140,7 @@ def draw_hm_weight(axes: Any, runs: Runs) -> bool:
         if quartiles:
             epochs, low, high = zip(*quartiles)
             axes.fill_between(epochs, low, high, color=f"C{index}", alpha=0.15, linewidth=0)
-    if not any(m.epochs for m in runs.values()):
-        return False
-    axes.set_ylabel("HM factor w (mean; band: 25-75%)")
-    axes.set_ylim(bottom=0)
-    _epoch_axis(axes)
-    return True
+    return _finish_per_epoch(axes, runs, "HM factor w (mean; band: 25-75%)")
 
 
 def draw_p_y_ridgeline(axes: Any, label: str, metrics: TrainMetrics) -> bool:

@@ -47,3 +47,16 @@ def report_runs(synth_lfw, synth_ytf, tmp_path_factory):
             protocol_run(protocol, data, f"{root / 'models' / 'models.py'}:{function}", out)
             runs[f"{protocol}-{function}"] = out
     return runs
+
+
+@pytest.fixture
+def axes():
+    """A fresh matplotlib Axes (Agg backend), closed after the test."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    figure, axes = plt.subplots()
+    yield axes
+    plt.close(figure)

@@ -9,14 +9,6 @@ from fverify.report.hm_curve_plot import (draw_angle_factors, draw_angle_losses,
 from fverify.report.hm_curves import (HMSetting, angle_curves, batch_weights, likelihood_curves)
 
 matplotlib.use("Agg")
-from matplotlib import pyplot as plt  # noqa: E402
-
-
-@pytest.fixture
-def axes():
-    figure, axes = plt.subplots()
-    yield axes
-    plt.close(figure)
 
 
 def test_likelihood_figure_draws_the_curves_and_marks_the_crossing(axes):

@@ -10,14 +10,6 @@ from fverify.report.training_plot import (draw_hard_fraction, draw_hm_weight, dr
 from tests.report.metrics_file import epoch, example_run, interval, start, write
 
 matplotlib.use("Agg")
-from matplotlib import pyplot as plt  # noqa: E402
-
-
-@pytest.fixture
-def axes():
-    figure, axes = plt.subplots()
-    yield axes
-    plt.close(figure)
 
 
 @pytest.fixture
