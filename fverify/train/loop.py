@@ -339,11 +339,7 @@ class Trainer:
                     loss = self.ddp(x[part], labels[part].clamp_min(0))
                     weight = 0.0
             value = float(loss.detach())
-            if not math.isfinite(value):
-                raise FverifyError(f"training diverged: the loss is {value} at epoch {self.epoch}, "
-                                   f"step {self.global_step + 1}", where=str(self.run_dir),
-                                   fix="lower optim.lr or set optim.grad_clip, then start a new run "
-                                   "or resume from an earlier checkpoint")
+            self._check_finite(value)
             self.scaler.scale(loss * weight).backward()
             if count:
                 record = self.model.objective.last_batch
@@ -355,6 +351,20 @@ class Trainer:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.optimizer.zero_grad(set_to_none=True)
+
+    def _check_finite(self, value: float) -> None:
+        """Stop every process when the loss is not finite on any of them: a process that
+        stopped alone would leave the others waiting in the gradient all-reduce forever."""
+        diverged = 0.0 if math.isfinite(value) else 1.0
+        if self.process.world > 1:
+            diverged = all_sum([diverged], self.process)[0]
+        if diverged:
+            what = (f"not finite on {int(diverged)} of {self.process.world} processes (this "
+                    f"one's: {value})" if self.process.world > 1 else f"{value}")
+            raise FverifyError(f"training diverged: the loss is {what} at epoch "
+                               f"{self.epoch}, step {self.global_step + 1}", where=str(self.run_dir),
+                               fix="lower optim.lr or set optim.grad_clip, then start a new run "
+                               "or resume from an earlier checkpoint")
 
     def _check_decode_failures(self, failed_in_step: float) -> None:
         self.epoch_failures += failed_in_step

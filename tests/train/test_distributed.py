@@ -5,6 +5,7 @@ Tolerance: tinycnn has no batch norm, so the only difference is float32 summatio
 (gradients all-reduced and averaged over 2 processes instead of summed over one batch); after
 12 SGD steps the weights agree to rtol 1e-4, atol 1e-5 (measured: largest difference 9.5e-7)."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -76,3 +77,16 @@ def test_two_gloo_processes_equal_one_and_resume_in_one(tmp_path):
     assert_close(weights(resumed.checkpoint), weights(single_checkpoint))
     starts = [r for r in read_metrics(resumed_run / "metrics.jsonl") if r["kind"] == "start"]
     assert [s["world_size"] for s in starts] == [2, 1]
+
+
+def test_a_loss_diverging_on_one_process_stops_all_with_one_clear_error(tmp_path):
+    # Rank 1's loss turns NaN at its third micro-batch; rank 0's stays finite. Each process
+    # must name the divergence (not wait in the gradient all-reduce or die of a lost peer).
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                           str(ROOT / "tests" / "train" / "diverge_on_one_rank.py"), *ARGS, "--out", str(tmp_path / "run")],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    messages = re.findall(r"training diverged: the loss is not finite on 1 of 2 processes \(this one's: (\S+)\) "
+                          r"at epoch 1, step 3", done.stderr)
+    assert len(messages) == 2 and messages.count("nan") == 1, done.stderr  # rank 1's NaN, rank 0's number
