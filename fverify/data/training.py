@@ -286,7 +286,8 @@ class TrainingSetReport:
     source: str
     num_identities: int
     num_images: int
-    decoded: bool                      # whether every image was decoded (else only counted)
+    decoded: bool                      # whether images were decoded (else only counted)
+    num_decoded: int = 0               # how many were decoded (all, or a sample)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     single_image_identities: list[str] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)
@@ -300,6 +301,9 @@ class TrainingSetReport:
         if not self.decoded:
             lines.append("  images not decoded in validation (decode=False): a bad image shows "
                          "up as a decode failure during training")
+        elif self.num_decoded < self.num_images:
+            lines.append(f"  decoded a random sample of {self.num_decoded} images; the others "
+                         "are checked as they are trained on")
         for title, items in (("unreadable (label -1 in training)", self.unreadable),
                              ("ignored", self.ignored)):
             if items:
@@ -311,13 +315,15 @@ class TrainingSetReport:
 
 
 def validate_training_set(dataset: TrainingSet, *, decode: bool = True, workers: int = 0,
-                          progress: bool = False) -> TrainingSetReport:
-    """Check ``dataset`` before training: with ``decode`` (default) every image is decoded, in
-    ``workers`` processes, and must be ``input_size``; where the format stores a label per
-    sample twice, both must agree. Unreadable images are listed (they train as label -1);
-    wrongly sized images, disagreeing labels, or fewer than two identities with readable
-    images are an FverifyError."""
+                          progress: bool = False, sample: np.ndarray | None = None) -> TrainingSetReport:
+    """Check ``dataset`` before training: with ``decode`` (default) every image (or only the
+    indices in ``sample``) is decoded, in ``workers`` processes, and must be ``input_size``;
+    where the format stores a label per sample twice, both must agree. Unreadable images are
+    listed (they train as label -1); wrongly sized images, disagreeing labels, or fewer than
+    two identities with readable images are an FverifyError."""
+    chosen = np.arange(len(dataset)) if sample is None else np.asarray(sample)
     report = TrainingSetReport(dataset.source, dataset.num_classes, len(dataset), decode,
+                               num_decoded=len(chosen) if decode else 0,
                                ignored=list(dataset.ignored))
     counts = np.bincount(dataset.labels, minlength=dataset.num_classes)
     report.single_image_identities = [dataset.identity_names[i] for i in np.flatnonzero(counts == 1)]
@@ -326,7 +332,7 @@ def validate_training_set(dataset: TrainingSet, *, decode: bool = True, workers:
         wrong_size, wrong_label = [], []
         found = {"unreadable": report.unreadable, "size": wrong_size, "label": wrong_label}
         loader = torch.utils.data.DataLoader(_Inspection(dataset), batch_size=256, num_workers=workers,
-                                             collate_fn=list)
+                                             collate_fn=list, sampler=chosen.tolist())
         if progress:
             from tqdm import tqdm
             loader = tqdm(loader, desc="validating training images", unit="batch")

@@ -130,12 +130,12 @@ def load_training_metrics(runs: Sequence[Run]) -> tuple[dict[str, TrainMetrics],
 
 
 def default_label(path: Path, result: Mapping[str, Any]) -> str:
-    """The row label of a run: the training recipe of its checkpoint, else the model file (its
+    """The row label of a run: the training label (else recipe) of its checkpoint, else the model file (its
     stem; ``file:function`` for a Python model), else the run folder or JSON name."""
     model = result.get("model") or {}
     training = model.get("training")
-    if training and training.get("recipe"):
-        return str(training["recipe"])
+    if training and (training.get("label") or training.get("recipe")):
+        return str(training.get("label") or training["recipe"])
     if model.get("path"):
         file, _, function = str(model["path"]).partition(".py:")
         return f"{Path(file).stem}:{function}" if function else Path(file).stem

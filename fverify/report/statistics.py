@@ -166,8 +166,12 @@ def _choose_pairs(rows: Sequence[str], runs: Sequence[Run], baseline: str | None
     for row, record in training.items():
         if not (record.get("hard_mining") and record.get("base_recipe")):
             continue
-        bases = [other for other, r in training.items()
-                 if r.get("recipe") == record["base_recipe"] and not r.get("hard_mining")]
+        if record.get("pairing_key"):  # the same training but for hard mining, whatever the names
+            bases = [other for other, r in training.items()
+                     if r.get("pairing_key") == record["pairing_key"] and not r.get("hard_mining")]
+        else:  # checkpoints of older fverify versions: by recipe name
+            bases = [other for other, r in training.items()
+                     if r.get("recipe") == record["base_recipe"] and not r.get("hard_mining")]
         if len(bases) > 1:
             raise FverifyError(f"{row} (hard mining on {record['base_recipe']}) could be compared with "
                                f"any of {', '.join(bases)}", fix="choose with --baseline LABEL")

@@ -100,7 +100,8 @@ def draw_validation(axes: Any, runs: Runs) -> bool:
             continue
         protocols.update(r.validation.protocol for r in records)
         axes.errorbar([r.epoch for r in records], [100 * r.validation.accuracy for r in records],
-                      yerr=[100 * r.validation.se for r in records], color=f"C{index}",
+                      yerr=[100 * r.validation.se if r.validation.se is not None else np.nan
+                            for r in records], color=f"C{index}",  # one tested fold: no bar
                       marker="o", markersize=4, capsize=3, linewidth=1.5, label=label)
     if not protocols:
         return False
@@ -126,7 +127,7 @@ def _finish_per_epoch(axes: Any, runs: Runs, ylabel: str) -> bool:
 def draw_hard_fraction(axes: Any, runs: Runs) -> bool:
     """Share of the epoch's samples with p_y < 0.5, percent, per epoch."""
     for index, (label, metrics) in enumerate(runs.items()):
-        _by_activity(axes, metrics, lambda e: 100 * e.hard_mining.hard_fraction, f"C{index}", label)
+        _by_activity(axes, metrics, lambda e: e.hard_mining.hard_fraction, f"C{index}", label, scale=100)
     return _finish_per_epoch(axes, runs, "hard samples (%, p_y < 0.5)")
 
 
@@ -253,12 +254,13 @@ def plot_training(runs: Runs | Sequence[TrainMetrics],
     return [out / name for name in names]
 
 
-def _by_activity(axes: Any, metrics: TrainMetrics, value: Callable[[Any], float], colour: str,
-                 label: str) -> None:
-    """Plot a per-epoch value: solid where HM was in the loss, dashed where only logged."""
+def _by_activity(axes: Any, metrics: TrainMetrics, value: Callable[[Any], float | None], colour: str,
+                 label: str, scale: float = 1.0) -> None:
+    """Plot a per-epoch value times ``scale``: solid where HM was in the loss, dashed where
+    only logged; an epoch without the value (null: no samples) is a gap."""
     epochs = metrics.epochs
     x = np.array([e.epoch for e in epochs])
-    y = np.array([value(e) for e in epochs], dtype=np.float64)
+    y = scale * np.array([value(e) for e in epochs], dtype=np.float64)  # None -> NaN
     active = np.array([e.hard_mining.active for e in epochs])
     axes.plot(x, np.where(active, y, np.nan), color=colour, marker="o", markersize=3.5,
               linewidth=1.6, label=label if active.any() else None)

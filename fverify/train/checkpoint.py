@@ -5,7 +5,8 @@ A training checkpoint is an fverify evaluation checkpoint (``fverify.models.chec
 backbone and preprocessing contract, so ``fverify lfw --model`` takes it too) plus the whole
 training state: head, optimiser, schedule, AMP scaler, position (epoch, step within the epoch,
 global step), every RNG state, the running metric sums, the resolved config, the world size and
-the fverify version. Files are ``RUN/checkpoints/step-<global step>.pt``; the newest K stay.
+the fverify version. Files are ``RUN/checkpoints/step-<global step>.pt``; the newest K stay
+(a run resumed from an older one moves the newer ones aside first: ``loop.continue_lineage``).
 """
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ TRAINING_KEYS = ("head", "optimizer", "scheduler", "scaler", "position", "rng", 
 
 def checkpoint_path(run_dir: Path, global_step: int) -> Path:
     return run_dir / CHECKPOINTS_DIR / f"step-{global_step:09d}.pt"
+
+
+def checkpoint_step(path: Path) -> int:
+    """The global step in a checkpoint's file name."""
+    return int(_NAME.match(path.name).group(1))
 
 
 def list_checkpoints(run_dir: Path) -> list[Path]:

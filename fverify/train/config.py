@@ -81,8 +81,11 @@ class DataConfig:
     workers: int = key(2, "DataLoader worker processes per training process (0: in-process)",
                        minimum=0)
     max_decode_failure_fraction: float = key(
-        0.001, "stop when more than this fraction of an epoch's samples failed to decode",
-        minimum=0.0, maximum=1.0)
+        0.001, "stop when more than this fraction of an epoch's samples failed to decode "
+        "(also checked before training, on the images decoded then)", minimum=0.0, maximum=1.0)
+    decode_check_fraction: float = key(
+        1.0, "share of the images decoded before training, once per run, by rank 0 (1: all; "
+        "a random sample, seeded by engine.seed; 0: none)", minimum=0.0, maximum=1.0)
 
 
 @dataclass

@@ -10,6 +10,7 @@ written by N processes resume under M.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -69,6 +70,17 @@ def all_sum(values: list[float], process: Process) -> list[float]:
     packed = torch.tensor(values, dtype=torch.float64, device=device)
     dist.all_reduce(packed)
     return packed.cpu().tolist()
+
+
+def broadcast_object(value: Any, process: Process) -> Any:
+    """Rank 0's ``value`` (picklable) on every process."""
+    if process.world == 1:
+        return value
+    import torch.distributed as dist
+
+    holder = [value]
+    dist.broadcast_object_list(holder, src=0)
+    return holder[0]
 
 
 def barrier(process: Process) -> None:

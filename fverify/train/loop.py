@@ -37,8 +37,8 @@ from fverify.train import checkpoint as ckpt
 from fverify.train.augment import flip_batch, flip_mask
 from fverify.train.config import (TrainConfig, config_from_dict, load_config, parse_override,
                                   set_key, to_toml)
-from fverify.train.distributed import (Process, all_sum, barrier, epoch_indices, local_batch_size,
-                                       start_process)
+from fverify.train.distributed import (Process, all_sum, barrier, broadcast_object, epoch_indices,
+                                       local_batch_size, start_process)
 from fverify.train.metrics_log import MetricsLog
 from fverify.train.objective import Objective, TrainModel
 from fverify.train.schedule import learning_rate, schedule_state
@@ -53,8 +53,12 @@ PIXEL_MEAN, PIXEL_STD = 127.5, 128.0  # the HM paper's normalisation, (x - 127.5
 # what is computed. engine.seed, engine.precision and engine.channels_last do, so they stay.
 RESUMABLE_CHANGES = ("engine.device", "engine.log_every_steps", "engine.checkpoint_every_steps",
                      "engine.keep_checkpoints", "engine.stop_after_steps", "engine.progress",
-                     "engine.tensorboard", "validation.", "data.path", "data.workers")
+                     "engine.tensorboard", "validation.", "data.path", "data.workers",
+                     "data.decode_check_fraction")
 MAX_NAMED_FAILURES = 5  # undecodable images named in the error
+ABANDONED_DIR = "abandoned"
+# The training loop's clock (seconds); a test replaces it to check the img/s arithmetic.
+clock = time.perf_counter
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,33 @@ def resume_config(checkpoint: dict[str, Any], where: str, overrides: list[str]) 
                                fix=f"start a new run, or change only {', '.join(RESUMABLE_CHANGES)}")
         set_key(config, path, value, f"--set {text}")
     return config
+
+
+def model_label(config: TrainConfig) -> str:
+    """The recipe name, or ``HM-<name>`` when hard mining is on over a recipe whose name does
+    not say so (``--set hard_mining.enabled=true`` on ``arcface``), so the two runs differ."""
+    says_hm = "hm" in config.name.lower().replace("_", "-").split("-")
+    return f"HM-{config.name}" if config.hard_mining.enabled and not says_hm else config.name
+
+
+def pairing_key(config: TrainConfig) -> str:
+    """sha256 of the config less what may differ between an HM run and its base run: the
+    name, the ``hard_mining`` section, and the keys that do not change the computation
+    (``RESUMABLE_CHANGES``, ``data.path`` aside: the same data is part of a fair comparison)."""
+    import hashlib
+    import json
+
+    content = config.to_dict()
+    del content["name"], content["hard_mining"]
+    for dotted in RESUMABLE_CHANGES:
+        if dotted == "data.path":
+            continue
+        section, _, key = dotted.partition(".")
+        if key:
+            content[section].pop(key, None)
+        else:
+            content.pop(section, None)
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 class _StopSignals:
@@ -115,7 +146,7 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, run_dir: Path, dataset: Any, process: Process,
                  report: Callable[[str], None], state: dict[str, Any] | None = None,
-                 resumed_from: str | None = None):
+                 resumed_from: str | None = None, images_checked: dict[str, Any] | None = None):
         self.config, self.run_dir, self.dataset, self.process = config, run_dir, dataset, process
         self.report = report if process.is_main else (lambda line: None)
         engine = config.engine
@@ -148,6 +179,10 @@ class Trainer:
         self.epoch, self.step_in_epoch, self.global_step = 1, 0, 0
         self.epoch_tally, self.interval_tally = Tally(), Tally()
         self.resumed_from = resumed_from
+        self.images_checked = images_checked  # the check before training; None: not run now
+        # The epoch that ended at the last epoch-end checkpoint while its validation and
+        # record are not yet written: {"epoch", "lr", "seconds", "tally"}, else None.
+        self.pending_epoch: dict[str, Any] | None = None
         if state is not None:
             self._restore(state)
         # failures so far in this epoch, over all processes (a resumed run continues the count)
@@ -159,7 +194,7 @@ class Trainer:
 
             ids = [process.device.index] if process.device.type == "cuda" else None
             self.ddp = DistributedDataParallel(self.model, device_ids=ids)
-        self.log = MetricsLog(run_dir / METRICS_JSONL, resume=state is not None) if process.is_main else None
+        self.log = MetricsLog(run_dir / METRICS_JSONL) if process.is_main else None
         self.tensorboard = self._tensorboard() if engine.tensorboard and process.is_main else None
         self.last_checkpoint: Path | None = None
 
@@ -182,15 +217,22 @@ class Trainer:
         if self.process.is_main:  # the saved sums are totals over the processes that wrote them
             self.epoch_tally = Tally.from_state(state["tallies"]["epoch"])
             self.interval_tally = Tally.from_state(state["tallies"]["interval"])
+        pending = state.get("pending_epoch")  # absent from checkpoints of older fverify versions
+        if pending is not None:
+            self.pending_epoch = {**pending, "tally": Tally.from_state(pending["tally"])}
 
     def training_info(self) -> dict[str, Any]:
-        """The ``training`` key of model.pt and every checkpoint (train-interfaces.md)."""
+        """The ``training`` key of model.pt and every checkpoint (train-interfaces.md).
+
+        ``label`` names the model in reports (:func:`model_label`); ``pairing_key`` is what
+        an HM run shares with its base run, so a report pairs them whatever their names."""
         import hashlib
 
-        hm = self.config.hard_mining
-        return {"recipe": self.config.name,
-                "base_recipe": self.config.name.replace("hm-", "", 1) if hm.enabled else None,
+        hm, name = self.config.hard_mining, self.config.name
+        return {"recipe": name, "label": model_label(self.config),
+                "base_recipe": name.replace("hm-", "", 1) if hm.enabled else None,
                 "hard_mining": hm.enabled, "head": self.config.head.name,
+                "pairing_key": pairing_key(self.config),
                 "run_dir": str(self.run_dir.resolve()),
                 "config_sha256": hashlib.sha256(to_toml(self.config).encode()).hexdigest()}
 
@@ -214,7 +256,9 @@ class Trainer:
                 rng=ckpt.rng_state(), config=self.config.to_dict(),
                 training=self.training_info(), fverify_version=__version__,
                 world_size=self.process.world,
-                tallies={"epoch": epoch_tally.state(), "interval": interval_tally.state()})
+                tallies={"epoch": epoch_tally.state(), "interval": interval_tally.state()},
+                pending_epoch=None if self.pending_epoch is None else
+                {**self.pending_epoch, "tally": self.pending_epoch["tally"].state()})
             ckpt.prune_checkpoints(self.run_dir, self.config.engine.keep_checkpoints)
         barrier(self.process)
         self.last_checkpoint = path
@@ -236,9 +280,11 @@ class Trainer:
             self.log.write("start", recipe=config.name, config=config.to_dict(),
                            fverify_version=__version__, world_size=self.process.world,
                            resumed_from=self.resumed_from, num_classes=self.dataset.num_classes,
-                           num_images=len(self.dataset),
+                           num_images=len(self.dataset), images_checked=self.images_checked,
                            time=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
         with _StopSignals() as signals, contextlib.closing(self.tensorboard or _Nothing()):
+            if self.pending_epoch is not None:  # resumed from an epoch's end: finish that epoch
+                self._finish_epoch(Path(self.resumed_from))
             while self.epoch <= config.optim.epochs:
                 stopped = self._run_epoch(signals)
                 if stopped:
@@ -265,20 +311,23 @@ class Trainer:
         self.model.train()
         batches = self.batches()
         progress = self._progress()
-        epoch_started = interval_started = time.perf_counter()
+        epoch_started = clock()
         while self.step_in_epoch < self.steps_per_epoch:
-            waited = time.perf_counter()
+            started = clock()
             images, labels, indices = next(batches)
-            self.interval_tally.add("wait_s", time.perf_counter() - waited)
+            loaded = clock()
             self.step(images, labels, indices)
             self.global_step += 1
             self.step_in_epoch += 1
+            # Rates come from the steps' own time, not the wall clock between two records: an
+            # interval may span an epoch end (checkpoint, validation) or a resume.
+            self.interval_tally.add("wait_s", loaded - started)
+            self.interval_tally.add("step_s", clock() - started)
             self.interval_tally.add("images", len(labels))
             if progress is not None:
                 progress.update(len(labels) * self.process.world)
             if self.global_step % engine.log_every_steps == 0:
-                self._log_interval(lr, time.perf_counter() - interval_started)
-                interval_started = time.perf_counter()
+                self._log_interval(lr)
             stop = self._stop_reason(signals)
             if stop is not None:
                 if progress is not None:
@@ -289,7 +338,7 @@ class Trainer:
                 self.save_checkpoint()
         if progress is not None:
             progress.close()
-        self._end_epoch(lr, time.perf_counter() - epoch_started)
+        self._end_epoch(lr, clock() - epoch_started)
         return None
 
     def _stop_reason(self, signals: _StopSignals) -> str | None:
@@ -319,6 +368,10 @@ class Trainer:
         valid = valid.to(device)
         chunks = config.optim.accumulation
         size = len(labels) // chunks
+        # A head that anneals with its forward count (SphereFace's lambda) counts optimiser
+        # steps: set from the global step before each micro-batch, so accumulation over n
+        # micro-batches anneals as one batch n times larger does (the head adds 1 in forward).
+        iteration = getattr(self.model.objective.head, "iteration", None)
         autocast = torch.autocast(device.type, dtype=getattr(torch, self.dtype),
                                   enabled=self.dtype != "float32")
         for chunk in range(chunks):
@@ -326,6 +379,8 @@ class Trainer:
             keep = valid[part]
             count = int(keep.sum())
             sync = self.process.world > 1 and chunk < chunks - 1
+            if iteration is not None:
+                iteration.fill_(self.global_step)
             with (self.ddp.no_sync() if sync else contextlib.nullcontext()), autocast:
                 if count:
                     inputs, targets = x[part], labels[part]
@@ -381,12 +436,12 @@ class Trainer:
                 fix="check the training files (fverify validates them before training), or "
                 "raise data.max_decode_failure_fraction")
 
-    def _log_interval(self, lr: float, seconds: float) -> None:
+    def _log_interval(self, lr: float) -> None:
         tally = self.interval_tally.reduced()
         self.interval_tally = Tally()
         if self.log is None:
             return
-        wall = max(seconds, 1e-9)
+        wall = max(tally.sums["step_s"] / self.process.world, 1e-9)  # per process, in parallel
         record = self.log.write(
             "interval", step=self.global_step, epoch=self.epoch,
             epoch_fraction=self.step_in_epoch / self.steps_per_epoch, lr=lr,
@@ -399,12 +454,19 @@ class Trainer:
                     self.tensorboard.add_scalar(f"train/{name}", record[name], self.global_step)
 
     def _end_epoch(self, lr: float, seconds: float) -> None:
-        finished = self.epoch
+        """Checkpoint (holding the finished epoch's sums as pending), then validation and
+        the record: a run killed in between redoes them when resumed from that checkpoint."""
+        self.pending_epoch = {"epoch": self.epoch, "lr": lr, "seconds": seconds,
+                              "tally": self.epoch_tally.reduced()}
         self.epoch, self.step_in_epoch = self.epoch + 1, 0
         self.epoch_failures = 0.0
-        tally = self.epoch_tally.reduced()
         self.epoch_tally = Tally()
-        path = self.save_checkpoint()
+        self._finish_epoch(self.save_checkpoint())
+
+    def _finish_epoch(self, path: Path) -> None:
+        """Validate the pending epoch's checkpoint ``path`` and write the epoch record."""
+        pending, self.pending_epoch = self.pending_epoch, None
+        finished, lr, seconds, tally = (pending[k] for k in ("epoch", "lr", "seconds", "tally"))
         validation = None
         if self.evalset is not None:
             self.model.eval()  # the head too: SphereFace's lambda must not anneal here
@@ -449,9 +511,11 @@ class Trainer:
 
 
 def _ignore_interrupts(worker_id: int) -> None:
-    """DataLoader workers ignore Ctrl-C (sent to the whole process group): the main process
-    finishes its step and checkpoints, which needs the workers alive until then."""
+    """DataLoader workers ignore SIGINT and SIGTERM, which Ctrl-C, schedulers and torchrun
+    send to the whole process group: the main process finishes its step and checkpoints, which
+    needs the workers alive until then (they end with the main process)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def epoch_line(record: dict[str, Any], epochs: int) -> str:
@@ -472,17 +536,88 @@ def epoch_line(record: dict[str, Any], epochs: int) -> str:
     return "  ".join(parts)
 
 
-def open_dataset(config: TrainConfig) -> tuple[Any, str]:
-    """The training set the config names and the summary of its validation pass (identities,
-    images, unreadable files named; nothing to train on is an error)."""
-    from fverify.data.training import open_training_set, validate_training_set
+def continue_lineage(trainer: Trainer, report: Callable[[str], None]) -> Path | None:
+    """Make the run folder the history of the checkpoint a run resumes from: metrics.jsonl is
+    cut back to its step (the resumed run logs what follows again); checkpoints past that step
+    and model.pt, with the validation folders and metrics records after it, belong to a
+    continuation now abandoned and move to ``RUN/abandoned/after-step-<S>-<UTC time>/`` (never
+    deleted, never taken as the newest checkpoint, never pruned). Returns that folder, if any."""
+    run_dir, step = trainer.run_dir, trainer.global_step
+    pending = trainer.pending_epoch["epoch"] if trainer.pending_epoch is not None else None
+    removed = trainer.log.rewind(step, epoch_pending=pending)
+    newer = [path for path in ckpt.list_checkpoints(run_dir) if ckpt.checkpoint_step(path) > step]
+    if not newer:
+        return None
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    folder = run_dir / ABANDONED_DIR / f"after-step-{step:09d}-{stamp}"
+    (folder / ckpt.CHECKPOINTS_DIR).mkdir(parents=True)
+    for path in newer:
+        path.rename(folder / ckpt.CHECKPOINTS_DIR / path.name)
+    first_unfinished = pending if pending is not None else trainer.epoch
+    validated = run_dir / "validation"
+    for path in sorted(validated.glob("epoch-*")) if validated.is_dir() else []:
+        if int(path.name.split("-")[1]) >= first_unfinished:
+            (folder / "validation").mkdir(exist_ok=True)
+            path.rename(folder / "validation" / path.name)
+    if (run_dir / MODEL_PT).exists():
+        (run_dir / MODEL_PT).rename(folder / MODEL_PT)
+    if removed:
+        with atomic_open(folder / METRICS_JSONL, "w", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in removed))
+    report(f"resuming at step {step}: the {len(newer)} newer checkpoints (and what else the run "
+           f"wrote after step {step}) moved to {folder}")
+    return folder
+
+
+def open_dataset(config: TrainConfig) -> Any:
+    """The training set the config names (indexed, not yet decoded)."""
+    from fverify.data.training import open_training_set
 
     data = config.data
-    dataset = open_training_set(data.kind, data.path or None, input_size=tuple(config.model.input_size),
-                                synth_identities=data.synth_identities,
-                                synth_images_per_identity=data.synth_images_per_identity,
-                                synth_seed=data.synth_seed)
-    return dataset, validate_training_set(dataset, workers=data.workers).summary()
+    return open_training_set(data.kind, data.path or None, input_size=tuple(config.model.input_size),
+                             synth_identities=data.synth_identities,
+                             synth_images_per_identity=data.synth_images_per_identity,
+                             synth_seed=data.synth_seed)
+
+
+def check_training_images(dataset: Any, config: TrainConfig, process: Process) -> dict[str, Any]:
+    """The validation pass before training, run once per run by rank 0 (the other processes
+    get its verdict: the same error, or the record for the start line). It decodes
+    ``data.decode_check_fraction`` of the images and refuses a training set whose share of
+    unreadable ones is already over ``data.max_decode_failure_fraction``."""
+    verdict: dict[str, Any] = {}
+    if process.is_main:
+        try:
+            verdict["record"] = _decode_check(dataset, config)
+        except FverifyError as error:
+            verdict["error"] = (error.what, error.where, error.fix)
+    verdict = broadcast_object(verdict, process)
+    if "error" in verdict:
+        what, where, fix = verdict["error"]
+        raise FverifyError(what, where=where, fix=fix)
+    return verdict["record"]
+
+
+def _decode_check(dataset: Any, config: TrainConfig) -> dict[str, Any]:
+    from fverify.data.training import validate_training_set
+
+    data = config.data
+    count = round(data.decode_check_fraction * len(dataset))
+    sample = None
+    if count < len(dataset):
+        chosen = np.random.default_rng(config.engine.seed).choice(len(dataset), count, replace=False)
+        sample = np.sort(chosen)
+    checked = validate_training_set(dataset, decode=count > 0, sample=sample, workers=data.workers)
+    unreadable = len(checked.unreadable)
+    if count and unreadable / count > data.max_decode_failure_fraction:
+        named = "; ".join(f"{where}: {why}" for where, why in checked.unreadable[:MAX_NAMED_FAILURES])
+        raise FverifyError(
+            f"{unreadable} of the {count} training images decoded before training are unreadable "
+            f"({unreadable / count:.2%}), more than data.max_decode_failure_fraction = "
+            f"{data.max_decode_failure_fraction}: {named}", where=dataset.source,
+            fix="repair or remove the unreadable files, or raise data.max_decode_failure_fraction")
+    return {"summary": checked.summary(), "num_images": len(dataset), "num_decoded": count,
+            "unreadable": unreadable}
 
 
 def check_dataset(dataset: Any, config: TrainConfig) -> None:
@@ -516,19 +651,28 @@ def train(config: TrainConfig | None, out: str | Path, *, resume: str | bool = F
     process = start_process(config.engine.device)
     if not process.is_main:  # one process speaks for the run
         report = lambda line: None  # noqa: E731
+    images_checked = None
     if dataset is None:
-        dataset, summary = open_dataset(config)
-        report(summary)
+        dataset = open_dataset(config)
+        if state is None:
+            images_checked = check_training_images(dataset, config, process)
+            report(images_checked["summary"])
+        else:
+            report(f"{dataset.source}: the images were checked when the run started (the first "
+                   "start record of metrics.jsonl); not checked again on resume")
     check_dataset(dataset, config)
     if state is not None and dataset.num_classes != state["head"]["weight"].shape[0]:
         raise FverifyError(f"the training set has {dataset.num_classes} identities, the "
                            f"checkpoint's head {state['head']['weight'].shape[0]}", where=where,
                            fix="resume with the data the run was started on")
-    trainer = Trainer(config, run_dir, dataset, process, report, state, resumed_from=where)
+    trainer = Trainer(config, run_dir, dataset, process, report, state, resumed_from=where,
+                      images_checked=images_checked)
     if process.is_main and state is None:
         run_dir.mkdir(parents=True, exist_ok=True)
         with atomic_open(run_dir / CONFIG_TOML, "w", encoding="utf-8") as handle:
             handle.write(to_toml(config))
+    elif process.is_main:
+        continue_lineage(trainer, report)
     barrier(process)
     if state is not None and state["world_size"] != process.world:
         report(f"resuming a run of {state['world_size']} processes under {process.world}: "

@@ -17,7 +17,7 @@ from fverify.losses import HardMiningRecord
 P_Y_BINS = [round(0.05 * i, 2) for i in range(21)]
 HARD_BELOW = 0.5  # a sample is hard when its target probability p_y is below this
 WEIGHT_QUANTILES = ("0.05", "0.25", "0.5", "0.75", "0.95")
-SUMS = ("loss_sum", "base_loss_sum", "samples", "decode_failures", "images", "wait_s",
+SUMS = ("loss_sum", "base_loss_sum", "samples", "decode_failures", "images", "wait_s", "step_s",
         "hard", "easy_loss_sum", "hard_loss_sum")
 
 

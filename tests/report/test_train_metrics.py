@@ -40,9 +40,18 @@ def test_a_resumed_run_keeps_the_last_record_of_each_step_and_epoch(tmp_path):
     assert [(e.epoch, e.validation.accuracy) for e in metrics.epochs] == [(1, 0.65), (2, 0.7)]
 
 
-def test_a_diverged_loss_is_read_not_refused(tmp_path):
+def test_numbers_are_finite_and_null_only_where_the_schema_allows(tmp_path):
+    # strict JSON: the trainer stops on a non-finite loss before logging it
     path = write(tmp_path / "metrics.jsonl", [start(), interval(10, 1, float("nan"))])
-    assert np.isnan(read_train_metrics(path).intervals[0].loss)
+    with pytest.raises(FverifyError, match=r"metrics.jsonl:2: interval field 'loss' is nan; expected a finite number or null"):
+        read_train_metrics(path)
+    write(path, [start(), interval(10, 1, None)])  # no image of the interval decoded
+    assert read_train_metrics(path).intervals[0].loss is None
+    record = epoch(1, 10, HISTOGRAM)
+    record["hard_mining"]["hard_fraction"] = None  # 20 samples: there is a hard fraction
+    write(path, [start(), record])
+    with pytest.raises(FverifyError, match="field 'hard_fraction' is None; expected a fraction in"):
+        read_train_metrics(path)
 
 
 def broken(record, **changes):
