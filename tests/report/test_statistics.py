@@ -1,6 +1,7 @@
 """The report's statistics: cells equal the RunResults, comparisons equal `fverify evaluate
 --compare`, Holm across every comparison, the automatic HM-X vs X pairing, and refusals."""
 import json
+from pathlib import Path
 import shutil
 
 import numpy as np
@@ -117,6 +118,23 @@ def test_hm_runs_are_paired_with_their_base_recipe_from_the_training_records(rep
     runs.append(with_training(report_runs["lfw-noise"], tmp_path / "base2", "arcface", None))
     with pytest.raises(FverifyError, match="could be compared with any of arcface, arcface seed 2"):
         build_statistics(load_runs(runs, {runs[-1]: "arcface seed 2"}))
+
+
+def test_hm_set_over_a_base_recipe_is_labelled_apart_and_paired_by_its_pairing_key(report_runs, tmp_path):
+    # `--set hard_mining.enabled=true` on arcface: the same recipe name as the base run; the
+    # trainer records the label HM-arcface and the key of the training both runs share.
+    def trained(source, name, label, hard_mining, key):
+        target = Path(with_training(source, tmp_path / name, "arcface", "arcface" if hard_mining else None))
+        result = json.loads((target / "result.json").read_text())
+        result["model"]["training"].update(label=label, pairing_key=key)
+        (target / "result.json").write_text(json.dumps(result))
+        return str(target)
+
+    runs = [trained(report_runs["lfw-coarse"], "base", "arcface", False, "a" * 64),
+            trained(report_runs["lfw-fine"], "hm", "HM-arcface", True, "a" * 64),
+            trained(report_runs["lfw-noise"], "base-other-lr", "arcface lr 0.1", False, "b" * 64)]
+    statistics = build_statistics(load_runs(runs, {runs[2]: "arcface lr 0.1"}))
+    assert [(c.a, c.b) for c in statistics.comparisons] == [("HM-arcface", "arcface")]
 
 
 def test_a_second_run_of_one_model_on_one_protocol_is_refused(report_runs, tmp_path):

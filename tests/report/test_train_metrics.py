@@ -75,7 +75,7 @@ HISTOGRAM = [1] * 20
     (json.dumps(broken(interval(10, 1, 1.0), kind="step")), "unknown record kind 'step'"),
     (json.dumps(broken(interval(10, 1, 1.0), loss=...)), "interval record has no field 'loss'"),
     (json.dumps(broken(interval(10, 1, 1.0), step=0)), "field 'step' is 0; expected a whole number >= 1"),
-    (json.dumps(broken(interval(10, 1, 1.0), loss="low")), "field 'loss' is 'low'; expected a number"),
+    (json.dumps(broken(interval(10, 1, 1.0), loss="low")), "field 'loss' is 'low'; expected a finite number or null"),
     (json.dumps(broken(interval(10, 1, 1.0), data_wait_fraction=1.5)), "expected a fraction in [0, 1]"),
     (json.dumps(broken(interval(10, 1, 1.0), epoch_fraction=0.0)), "expected a fraction in (0, 1]"),
     (json.dumps(epoch(1, 10, HISTOGRAM, accuracy=98.5)), "epoch.validation field 'accuracy' is 98.5"),

@@ -160,3 +160,181 @@ def test_sigterm_saves_a_checkpoint_and_the_run_resumes(tmp_path):
 def test_divergence_stops_with_a_clear_error(tmp_path):
     with pytest.raises(FverifyError, match="training diverged: the loss is (nan|inf)"):
         run(tmp_path, "d", **{"optim.lr": "1e30", "head.name": "softmax", "head.options": "{}"})
+
+
+def test_resume_from_an_older_checkpoint_abandons_the_newer_ones_without_deleting_them(tmp_path):
+    settings = {"engine.checkpoint_every_steps": 2, "engine.keep_checkpoints": 9,
+                "engine.log_every_steps": 1}
+    whole = run(tmp_path, "whole", **settings)
+    run(tmp_path, "r", **settings, **{"engine.stop_after_steps": 8})
+    older = tmp_path / "r" / "checkpoints" / "step-000000004.pt"
+    resumed = run(tmp_path, "r", "engine.stop_after_steps=0", resume=str(older))
+    # the run continues from step 4: its checkpoints are the newest, nothing else is pruned
+    assert [p.name for p in list_checkpoints(tmp_path / "r")] == [
+        f"step-{s:09d}.pt" for s in (2, 4, 6, 8, 10, 12)]
+    assert resumed.checkpoint == list_checkpoints(tmp_path / "r")[-1]
+    a, b = weights(whole.checkpoint), weights(resumed.checkpoint)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    (abandoned,) = (tmp_path / "r" / "abandoned").iterdir()
+    assert abandoned.name.startswith("after-step-000000004-")
+    assert sorted(p.name for p in (abandoned / "checkpoints").iterdir()) == ["step-000000006.pt", "step-000000008.pt"]
+    assert [r["step"] for r in read_metrics(abandoned / "metrics.jsonl")] == [5, 6, 6, 7, 8]  # 6: epoch 1's
+    # metrics.jsonl: each step once, as the uninterrupted run logged them
+    records = read_metrics(tmp_path / "r" / "metrics.jsonl")
+    steps = [r["step"] for r in records if r["kind"] == "interval"]
+    assert steps == list(range(1, 13))
+    assert [r["epoch"] for r in records if r["kind"] == "epoch"] == [1, 2]
+
+
+def test_a_kill_during_epoch_end_validation_redoes_it_on_resume(tmp_path, monkeypatch):
+    from fverify.train import loop
+
+    monkeypatch.setattr(loop, "load_validation_set", lambda settings: "an evalset")
+    validated = []
+
+    def validate(evalset, path, out, settings, device, dtype):
+        validated.append(read_weights(path)["position"]["global_step"])
+        if len(validated) == 1:
+            raise KeyboardInterrupt  # what a kill looks like to the code after it: nothing
+        return {"protocol": "lfw", "accuracy": 0.5, "se": 0.1, "std": 0.3, "auc": 0.5,
+                "eer": 0.5, "num_pairs": 30, "result": str(out / "result.json")}
+
+    monkeypatch.setattr(loop, "validate_checkpoint", validate)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, "v")
+    resumed = run(tmp_path, "v", resume=True)
+    assert resumed.model is not None and validated == [6, 6, 12]
+    epochs = [r for r in read_metrics(tmp_path / "v" / "metrics.jsonl") if r["kind"] == "epoch"]
+    assert [(r["epoch"], r["step"], r["validation"]["accuracy"]) for r in epochs] == [(1, 6, 0.5), (2, 12, 0.5)]
+    assert epochs[0]["hard_mining"]["num_samples"] == 48  # epoch 1's sums, kept in its checkpoint
+
+
+def test_rates_count_the_steps_time_not_the_epoch_end_or_the_previous_epoch(tmp_path, monkeypatch):
+    # A fake clock: each image takes 0.01 s to load, each forward 0.1 s, each checkpoint 100 s.
+    # 6 steps an epoch, a record every 4 steps: the one at step 8 spans the epoch end.
+    from fverify.train import loop
+    from fverify.train.objective import TrainModel
+
+    now = [0.0]
+    monkeypatch.setattr(loop, "clock", lambda: now[0])
+
+    class SlowFaces(TinyFaces):
+        def __getitem__(self, index):
+            now[0] += 0.01
+            return super().__getitem__(index)
+
+    forward, save = TrainModel.forward, loop.save_checkpoint
+
+    def slow_forward(self, images, labels):
+        now[0] += 0.1
+        return forward(self, images, labels)
+
+    def slow_save(*args, **kwargs):
+        now[0] += 100.0
+        return save(*args, **kwargs)
+
+    monkeypatch.setattr(TrainModel, "forward", slow_forward)
+    monkeypatch.setattr(loop, "save_checkpoint", slow_save)
+    run(tmp_path, "c", dataset=SlowFaces(), **{"engine.log_every_steps": 4})
+    intervals = [r for r in read_metrics(tmp_path / "c" / "metrics.jsonl") if r["kind"] == "interval"]
+    assert [r["step"] for r in intervals] == [4, 8, 12]
+    for record in intervals:  # 8 images in 0.08 s loading + 0.1 s computing, every step
+        assert record["img_per_s"] == pytest.approx(8 / 0.18)
+        assert record["data_wait_fraction"] == pytest.approx(0.08 / 0.18)
+
+
+def test_sphereface_anneals_per_optimiser_step_under_accumulation(tmp_path):
+    head = {"head.name": "sphereface", "head.options": "{}", "optim.epochs": 1}
+    one = read_weights(run(tmp_path, "one", **head).checkpoint)["head"]["iteration"]
+    two = read_weights(run(tmp_path, "two", **head, **{"optim.accumulation": 2}).checkpoint)["head"]["iteration"]
+    assert int(one) == int(two) == 6  # 6 optimiser steps: the same lambda as one batch x2
+
+
+def test_sigterm_to_the_process_group_with_workers_saves_and_exits(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    out = tmp_path / "run"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "fverify", "train", "--config", "tiny", "--out", str(out),
+         "--set", "data.synth_identities=4", "--set", "data.synth_images_per_identity=4",
+         "--set", "optim.batch_size=4", "--set", "optim.epochs=100000", "--set", "data.workers=1",
+         "--set", "engine.log_every_steps=1", "--set", "engine.device=cpu"],
+        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300  # only a guard against a hang (a shared machine is slow)
+        while not (out / "metrics.jsonl").exists() or "interval" not in (out / "metrics.jsonl").read_text():
+            assert time.monotonic() < deadline and worker.poll() is None
+            time.sleep(0.2)
+        os.killpg(worker.pid, signal.SIGTERM)  # as schedulers and torchrun do: workers too
+        assert worker.wait(timeout=60) == 143, worker.stderr.read()
+    finally:
+        worker.kill()
+    assert "stopped by SIGTERM" in worker.stderr.read()
+    assert list_checkpoints(out)
+
+
+def faces_folder(root, identities=3, per_identity=4, corrupt=1):
+    """32x32 PNG faces, one folder per identity; the first ``corrupt`` files are not images."""
+    import numpy as np
+
+    from fverify.data.images import encode_image
+
+    rng = np.random.default_rng(0)
+    for identity in range(identities):
+        (root / f"id{identity}").mkdir(parents=True)
+        for number in range(per_identity):
+            image = rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
+            (root / f"id{identity}" / f"{number}.png").write_bytes(encode_image(image, "png"))
+    for path in sorted(root.glob("*/*.png"))[:corrupt]:
+        path.write_bytes(b"not an image")
+    return root
+
+
+def test_the_image_check_runs_once_per_run_and_refuses_too_many_unreadable(tmp_path, monkeypatch):
+    import fverify.data.training as training
+
+    calls = []
+    check = training.validate_training_set
+    monkeypatch.setattr(training, "validate_training_set",
+                        lambda *args, **kwargs: calls.append(kwargs.get("sample")) or check(*args, **kwargs))
+    folder = faces_folder(tmp_path / "faces")  # 12 images, 1 unreadable: 8.3%
+    data = ["data.kind=folder", f"data.path={folder}", "optim.batch_size=4", "optim.epochs=1"]
+    with pytest.raises(FverifyError, match=r"1 of the 12 training images decoded before training are "
+                       r"unreadable \(8.33%\), more than data.max_decode_failure_fraction = 0.05"):
+        train(load_config("tiny", tiny_overrides() + data + ["data.max_decode_failure_fraction=0.05"]),
+              tmp_path / "refused", report=lambda line: None)
+    assert not (tmp_path / "refused" / "checkpoints").exists()  # refused before training
+    lines = []
+    config = load_config("tiny", tiny_overrides() + data + ["data.max_decode_failure_fraction=0.3",
+                                                             "data.decode_check_fraction=0.5",
+                                                             "engine.stop_after_steps=1"])
+    train(config, tmp_path / "run", report=lines.append)
+    assert len(calls) == 2 and len(calls[1]) == 6  # a sample of half the images
+    (start_record,) = [r for r in read_metrics(tmp_path / "run" / "metrics.jsonl") if r["kind"] == "start"]
+    assert start_record["images_checked"]["num_decoded"] == 6
+    assert any("decoded a random sample of 6 images" in line for line in lines)
+    lines.clear()
+    train(None, tmp_path / "run", resume=True, overrides=["engine.stop_after_steps=0"], report=lines.append)
+    assert len(calls) == 2 and any("not checked again on resume" in line for line in lines)
+    assert read_metrics(tmp_path / "run" / "metrics.jsonl")[-1]["kind"] == "epoch"
+
+
+def test_hm_over_a_base_recipe_gets_its_own_label_and_pairs_with_the_base_run():
+    from fverify.train.loop import model_label, pairing_key
+
+    data = ["data.path=/data/casia"]
+    base = load_config("arcface", data)
+    hm_set = load_config("arcface", data + ["hard_mining.enabled=true"])
+    hm_recipe = load_config("hm-arcface", data)
+    assert [model_label(c) for c in (base, hm_set, hm_recipe)] == ["arcface", "HM-arcface", "hm-arcface"]
+    assert pairing_key(base) == pairing_key(hm_set) == pairing_key(hm_recipe)
+    # keys that do not change the computation do not matter; the math and the data do
+    assert pairing_key(load_config("arcface", data + ["engine.progress=false", "data.workers=0"])) == pairing_key(base)
+    assert pairing_key(load_config("arcface", data + ["optim.lr=0.1"])) != pairing_key(base)
+    assert pairing_key(load_config("arcface", ["data.path=/elsewhere"])) != pairing_key(base)
