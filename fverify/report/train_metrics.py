@@ -37,6 +37,12 @@ class TrainMetrics:
         return self.starts[-1]["recipe"]
 
     @property
+    def label(self) -> str:
+        """The model's label of the last start (``fverify.train.loop.model_label``), else
+        (files of older fverify versions) its recipe."""
+        return self.starts[-1].get("label") or self.recipe
+
+    @property
     def hard_mining_active(self) -> bool:
         """Whether HM was in the loss in the last epoch logged (False with no epochs)."""
         return bool(self.epochs) and self.epochs[-1].hard_mining.active

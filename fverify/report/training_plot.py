@@ -49,10 +49,10 @@ def read_runs(paths: Sequence[str | os.PathLike[str]]) -> dict[str, TrainMetrics
 
 
 def run_labels(runs: Sequence[TrainMetrics]) -> list[str]:
-    """The recipe (``hm-arcface``); ``recipe (run folder)`` where recipes repeat; the path where
-    that still repeats."""
-    labels = [m.recipe for m in runs]
-    labels = [f"{m.recipe} ({m.path.parent.name})" if labels.count(label) > 1 else label
+    """The run's label (its recipe, ``hm-arcface``, or ``HM-arcface`` for hard mining set over
+    ``arcface``); ``label (run folder)`` where labels repeat; the path where that still repeats."""
+    labels = [m.label for m in runs]
+    labels = [f"{m.label} ({m.path.parent.name})" if labels.count(label) > 1 else label
               for m, label in zip(runs, labels)]
     return [str(m.path.parent) if labels.count(label) > 1 else label
             for m, label in zip(runs, labels)]

@@ -277,7 +277,7 @@ class Trainer:
     def run(self) -> TrainResult:
         config = self.config
         if self.log is not None:
-            self.log.write("start", recipe=config.name, config=config.to_dict(),
+            self.log.write("start", recipe=config.name, label=model_label(config), config=config.to_dict(),
                            fverify_version=__version__, world_size=self.process.world,
                            resumed_from=self.resumed_from, num_classes=self.dataset.num_classes,
                            num_images=len(self.dataset), images_checked=self.images_checked,

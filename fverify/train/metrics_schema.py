@@ -189,7 +189,10 @@ def _start(fields: _Fields) -> dict[str, Any]:
     fields.integer("num_classes", 1)
     fields.integer("num_images", 0)
     fields.text("time")
-    if "images_checked" in fields.record:  # absent from files of older fverify versions
+    # absent from the files of older fverify versions
+    if "label" in fields.record:
+        fields.text("label")
+    if "images_checked" in fields.record:
         fields.mapping("images_checked", nullable=True)
     return dict(fields.record)
 

@@ -50,3 +50,22 @@ def test_torchrun_needs_one_out_folder_for_all_processes(monkeypatch, capsys):
     monkeypatch.setenv("WORLD_SIZE", "2")
     assert main(["train", "--config", "tiny", *SMALL]) == 2
     assert "under torchrun, fverify train needs --out RUN" in capsys.readouterr().err
+
+
+def test_a_trained_runs_metrics_are_read_by_plot_training_and_report(tmp_path, synth_lfw, capsys):
+    # Round trip of the metrics.jsonl schema: what `fverify train` writes (validation on a
+    # synthetic LFW each epoch) is read without error by both of its readers.
+    run, lfw, plots, report = (tmp_path / name for name in ("run", "lfw", "plots", "report"))
+    validation = ["--set", "validation.protocol=lfw", "--set", f"validation.data={synth_lfw}",
+                  "--set", f"validation.pairs={synth_lfw / 'pairs.txt'}", "--set", "engine.log_every_steps=1"]
+    assert main(["train", "--config", "tiny", *SMALL, *validation, "--out", str(run)]) == 0
+    (epoch,) = [r for r in read_metrics(run / "metrics.jsonl") if r["kind"] == "epoch"]
+    assert epoch["validation"]["protocol"] == "lfw" and epoch["validation"]["num_pairs"] == 30
+    assert main(["lfw", "--model", str(run / "model.pt"), "--data", str(synth_lfw), "--pairs",
+                 str(synth_lfw / "pairs.txt"), "--out", str(lfw), "--no-cache", "--no-progress"]) == 0
+    assert main(["plot", "training", str(run), "--out", str(plots)]) == 0
+    assert {"loss.png", "validation.png"} <= {p.name for p in plots.iterdir()}
+    assert main(["report", str(lfw), "--out", str(report), "--format", "md"]) == 0
+    table = (report / "report.md").read_text()
+    assert "no training curves" not in table and "tiny" in table
+    assert "Traceback" not in capsys.readouterr().err
