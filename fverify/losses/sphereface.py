@@ -24,7 +24,8 @@ resume) is increased by one at the start of every forward pass in training mode,
 lambda is computed: the first training batch uses iter = 1. In eval mode the counter does not
 move and lambda is that of the last training batch (``base`` if there was none). So call
 ``head.eval()`` for validation passes, and count one forward per optimiser step (gradient
-accumulation over n micro-batches anneals n times faster). ``base = lambda_min = 0`` gives the
+accumulation over n micro-batches anneals n times faster; ``fverify train`` sets the counter
+from its optimiser step before each micro-batch instead). ``base = lambda_min = 0`` gives the
 pure A-Softmax of the paper's equations.
 """
 from __future__ import annotations

@@ -68,8 +68,9 @@ def draw_loss(axes: Any, runs: Runs) -> bool:
         if not records:
             continue
         steps = np.array([r.step for r in records])
-        loss = _gaps(np.array([r.loss for r in records], dtype=np.float64))
-        base = _gaps(np.array([r.base_loss for r in records], dtype=np.float64))
+        # a missing loss (null: nothing decoded) becomes NaN, a gap in the line
+        loss = np.array([r.loss for r in records], dtype=np.float64)
+        base = np.array([r.base_loss for r in records], dtype=np.float64)
         marker = None if metrics.intervals else "o"
         axes.plot(steps, loss, color=f"C{index}", marker=marker, linewidth=1.6, label=label)
         axes.plot(steps, base, color=f"C{index}", marker=marker, linestyle="--", linewidth=1.2)
@@ -267,11 +268,6 @@ def _by_activity(axes: Any, metrics: TrainMetrics, value: Callable[[Any], float 
     axes.plot(x, np.where(active, np.nan, y), color=colour, marker="o", markersize=3.5,
               linewidth=1.2, linestyle="--", markerfacecolor="white",
               label=None if active.any() else label)
-
-
-def _gaps(values: np.ndarray) -> np.ndarray:
-    """NaN (a gap in the line) for each non-finite value: a diverged step is not a point."""
-    return np.where(np.isfinite(values), values, np.nan)
 
 
 def _epoch_axis(axes: Any) -> None:
