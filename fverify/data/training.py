@@ -302,7 +302,7 @@ class TrainingSetReport:
             lines.append("  images not decoded in validation (decode=False): a bad image shows "
                          "up as a decode failure during training")
         elif self.num_decoded < self.num_images:
-            lines.append(f"  decoded a random sample of {self.num_decoded} images; the others "
+            lines.append(f"  decoded a sample of {self.num_decoded} images; the others "
                          "are checked as they are trained on")
         for title, items in (("unreadable (label -1 in training)", self.unreadable),
                              ("ignored", self.ignored)):

@@ -487,7 +487,8 @@ class Trainer:
         self.report(epoch_line(record, self.config.optim.epochs))
         if self.tensorboard is not None:
             for name in ("loss", "base_loss"):
-                self.tensorboard.add_scalar(f"epoch/{name}", record[name], finished)
+                if record[name] is not None:  # null: no image of the epoch decoded
+                    self.tensorboard.add_scalar(f"epoch/{name}", record[name], finished)
             if validation:
                 self.tensorboard.add_scalar("epoch/val_accuracy", validation["accuracy"], finished)
 
