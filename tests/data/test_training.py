@@ -86,6 +86,19 @@ def test_unreadable_image_is_label_minus_one_and_reported(folder):
     assert "unreadable (label -1 in training): 1" in report.summary()
 
 
+def test_validation_of_a_sample_decodes_only_those_images(folder):
+    (folder / "bob" / "001.png").write_bytes(b"\x89PNG broken")
+    dataset = open_training_set("folder", str(folder), input_size=SIZE)
+    broken = next(i for i in range(len(dataset)) if dataset.describe(i).endswith("bob/001.png"))
+    others = [i for i in range(len(dataset)) if i != broken]
+    without = validate_training_set(dataset, sample=np.array(others[:3]))
+    assert without.unreadable == [] and without.num_decoded == 3
+    assert "decoded a sample of 3 images" in without.summary()
+    within = validate_training_set(dataset, sample=np.array([broken, others[-1]]))
+    assert [where.split("/")[-1] for where, _ in within.unreadable] == ["001.png"]
+    assert validate_training_set(dataset).num_decoded == 6
+
+
 def test_a_wrongly_sized_image_stops_validation_naming_it(folder):
     (folder / "bob" / "001.png").write_bytes(encode_image(face(1, (7, 5)), "png"))
     dataset = open_training_set("folder", str(folder), input_size=SIZE)
