@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -154,6 +155,14 @@ def _column(protocol: str, runs: Sequence[Run]) -> Column:
                   first.scores.num_pairs, roc.num_positive, roc.num_negative, first.evaluation.num_folds)
 
 
+def _same_training(hm: dict[str, Any], base: dict[str, Any]) -> bool:
+    """Whether ``base`` is the training of ``hm`` without hard mining: the same pairing key
+    (whatever the names), or, when either checkpoint predates the key, the base recipe's name."""
+    if hm.get("pairing_key") and base.get("pairing_key"):
+        return hm["pairing_key"] == base["pairing_key"]
+    return base.get("recipe") == hm["base_recipe"]
+
+
 def _choose_pairs(rows: Sequence[str], runs: Sequence[Run], baseline: str | None) -> tuple[list[tuple[str, str]], str]:
     """(A, B) row pairs to compare and a sentence saying how they were chosen."""
     if baseline is not None:
@@ -166,12 +175,7 @@ def _choose_pairs(rows: Sequence[str], runs: Sequence[Run], baseline: str | None
     for row, record in training.items():
         if not (record.get("hard_mining") and record.get("base_recipe")):
             continue
-        if record.get("pairing_key"):  # the same training but for hard mining, whatever the names
-            bases = [other for other, r in training.items()
-                     if r.get("pairing_key") == record["pairing_key"] and not r.get("hard_mining")]
-        else:  # checkpoints of older fverify versions: by recipe name
-            bases = [other for other, r in training.items()
-                     if r.get("recipe") == record["base_recipe"] and not r.get("hard_mining")]
+        bases = [other for other, r in training.items() if not r.get("hard_mining") and _same_training(record, r)]
         if len(bases) > 1:
             raise FverifyError(f"{row} (hard mining on {record['base_recipe']}) could be compared with "
                                f"any of {', '.join(bases)}", fix="choose with --baseline LABEL")

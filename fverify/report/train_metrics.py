@@ -15,7 +15,7 @@ from typing import Any
 from fverify.errors import FverifyError, at
 from fverify.train.metrics_schema import (FIX_FILE, METRICS_FILE, SCHEMA, EpochRecord,
                                           HardMiningEpoch, IntervalRecord, Validation,
-                                          parse_line, parse_record)
+                                          complete_lines, parse_line, parse_record)
 
 __all__ = ["SCHEMA", "METRICS_FILE", "EpochRecord", "HardMiningEpoch", "IntervalRecord",
            "TrainMetrics", "Validation", "metrics_path", "read_train_metrics"]
@@ -71,25 +71,24 @@ def read_train_metrics(path: str | os.PathLike[str]) -> TrainMetrics:
     starts: list[dict[str, Any]] = []
     intervals: dict[int, IntervalRecord] = {}
     epochs: dict[int, EpochRecord] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, text in enumerate(handle, start=1):
-            if not text.strip():
-                continue
-            where = at(path, number)
-            record = parse_line(text, where)
-            kind = record["kind"]
-            if kind != "start" and not starts:
-                raise FverifyError(f"{kind!r} record before any 'start' record", where=where,
-                                   fix=FIX_FILE)
-            parsed = parse_record(record, where)
-            if isinstance(parsed, IntervalRecord):
-                intervals.pop(parsed.step, None)  # re-inserted last: the later one wins
-                intervals[parsed.step] = parsed
-            elif isinstance(parsed, EpochRecord):
-                epochs.pop(parsed.epoch, None)
-                epochs[parsed.epoch] = parsed
-            else:
-                starts.append(parsed)
+    for number, text in enumerate(complete_lines(path.read_text("utf-8")), start=1):
+        if not text.strip():
+            continue
+        where = at(path, number)
+        record = parse_line(text, where)
+        kind = record["kind"]
+        if kind != "start" and not starts:
+            raise FverifyError(f"{kind!r} record before any 'start' record", where=where,
+                               fix=FIX_FILE)
+        parsed = parse_record(record, where)
+        if isinstance(parsed, IntervalRecord):
+            intervals.pop(parsed.step, None)  # re-inserted last: the later one wins
+            intervals[parsed.step] = parsed
+        elif isinstance(parsed, EpochRecord):
+            epochs.pop(parsed.epoch, None)
+            epochs[parsed.epoch] = parsed
+        else:
+            starts.append(parsed)
     if not starts:
         raise FverifyError("no records in this file", where=str(path),
                            fix="wait until the trainer has started, or give another run")

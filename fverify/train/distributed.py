@@ -9,6 +9,7 @@ written by N processes resume under M.
 """
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,14 +73,20 @@ def all_sum(values: list[float], process: Process) -> list[float]:
     return packed.cpu().tolist()
 
 
-def broadcast_object(value: Any, process: Process) -> Any:
-    """Rank 0's ``value`` (picklable) on every process."""
+def broadcast_object(value: Any, process: Process, *, timeout: datetime.timedelta | None = None) -> Any:
+    """Rank 0's ``value`` (picklable) on every process. ``timeout``: how long the others may
+    wait for it, when rank 0 has long work to do first (the default group's timeout is 10
+    minutes under NCCL, after which its watchdog aborts the job); the broadcast then runs in a
+    gloo group of its own, created and destroyed here by every process."""
     if process.world == 1:
         return value
     import torch.distributed as dist
 
     holder = [value]
-    dist.broadcast_object_list(holder, src=0)
+    group = dist.new_group(backend="gloo", timeout=timeout) if timeout is not None else None
+    dist.broadcast_object_list(holder, src=0, group=group)
+    if group is not None:
+        dist.destroy_process_group(group)
     return holder[0]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import math
+import shutil
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -55,6 +56,7 @@ RESUMABLE_CHANGES = ("engine.device", "engine.log_every_steps", "engine.checkpoi
                      "engine.keep_checkpoints", "engine.stop_after_steps", "engine.progress",
                      "engine.tensorboard", "validation.", "data.path", "data.workers",
                      "data.decode_check_fraction")
+DECODE_CHECK_TIMEOUT = datetime.timedelta(hours=24)  # the others' wait for rank 0's image check
 MAX_NAMED_FAILURES = 5  # undecodable images named in the error
 ABANDONED_DIR = "abandoned"
 # The training loop's clock (seconds); a test replaces it to check the img/s arithmetic.
@@ -98,15 +100,15 @@ def model_label(config: TrainConfig) -> str:
 def pairing_key(config: TrainConfig) -> str:
     """sha256 of the config less what may differ between an HM run and its base run: the
     name, the ``hard_mining`` section, and the keys that do not change the computation
-    (``RESUMABLE_CHANGES``, ``data.path`` aside: the same data is part of a fair comparison)."""
+    (``RESUMABLE_CHANGES``). ``data.path`` is one of those: a resume may read the same data
+    from another mount, and the same data spelled two ways must still pair; two runs on
+    different data under the same settings are told apart with ``fverify report --baseline``."""
     import hashlib
     import json
 
     content = config.to_dict()
     del content["name"], content["hard_mining"]
     for dotted in RESUMABLE_CHANGES:
-        if dotted == "data.path":
-            continue
         section, _, key = dotted.partition(".")
         if key:
             content[section].pop(key, None)
@@ -488,9 +490,9 @@ class Trainer:
         if self.tensorboard is not None:
             for name in ("loss", "base_loss"):
                 if record[name] is not None:  # null: no image of the epoch decoded
-                    self.tensorboard.add_scalar(f"epoch/{name}", record[name], finished)
+                    self.tensorboard.add_scalar(f"epoch/{name}", record[name], record["step"])
             if validation:
-                self.tensorboard.add_scalar("epoch/val_accuracy", validation["accuracy"], finished)
+                self.tensorboard.add_scalar("epoch/val_accuracy", validation["accuracy"], record["step"])
 
     def _progress(self):
         if not (self.config.engine.progress and self.process.is_main):
@@ -508,7 +510,10 @@ class Trainer:
         except ImportError:
             raise FverifyError("engine.tensorboard = true but TensorBoard is not installed",
                                fix="pip install tensorboard, or set engine.tensorboard = false") from None
-        return SummaryWriter(str(self.run_dir / "tensorboard"))
+        # A resumed run logs again the steps after its checkpoint: TensorBoard drops its points
+        # from those steps on (purge_step), so no curve has them twice.
+        purge = self.global_step + 1 if self.resumed_from is not None else None
+        return SummaryWriter(str(self.run_dir / "tensorboard"), purge_step=purge)
 
 
 def _ignore_interrupts(worker_id: int) -> None:
@@ -542,31 +547,43 @@ def continue_lineage(trainer: Trainer, report: Callable[[str], None]) -> Path | 
     cut back to its step (the resumed run logs what follows again); checkpoints past that step
     and model.pt, with the validation folders and metrics records after it, belong to a
     continuation now abandoned and move to ``RUN/abandoned/after-step-<S>-<UTC time>/`` (never
-    deleted, never taken as the newest checkpoint, never pruned). Returns that folder, if any."""
+    deleted, never taken as the newest checkpoint, never pruned). Returns that folder, if any.
+
+    Rank 0 alone runs this, before the other processes pass the barrier. The order makes a
+    kill at any point lose nothing: the abandoned records are copied out first and the log is
+    cut last, so until the newer checkpoints have all moved the log still holds what they
+    need, and a later ``--resume`` (which may take one of them) finds it whole."""
     run_dir, step = trainer.run_dir, trainer.global_step
     pending = trainer.pending_epoch["epoch"] if trainer.pending_epoch is not None else None
-    removed = trainer.log.rewind(step, epoch_pending=pending)
-    newer = [path for path in ckpt.list_checkpoints(run_dir) if ckpt.checkpoint_step(path) > step]
-    if not newer:
-        return None
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    folder = run_dir / ABANDONED_DIR / f"after-step-{step:09d}-{stamp}"
-    (folder / ckpt.CHECKPOINTS_DIR).mkdir(parents=True)
-    for path in newer:
-        path.rename(folder / ckpt.CHECKPOINTS_DIR / path.name)
     first_unfinished = pending if pending is not None else trainer.epoch
     validated = run_dir / "validation"
-    for path in sorted(validated.glob("epoch-*")) if validated.is_dir() else []:
-        if int(path.name.split("-")[1]) >= first_unfinished:
+    unfinished = [path for path in sorted(validated.glob("epoch-*")) if validated.is_dir()
+                  and int(path.name.split("-")[1]) >= first_unfinished]
+    newer = [path for path in ckpt.list_checkpoints(run_dir) if ckpt.checkpoint_step(path) > step]
+    folder = None
+    if newer:
+        _, removed = trainer.log.split(step, epoch_pending=pending)
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        folder = run_dir / ABANDONED_DIR / f"after-step-{step:09d}-{stamp}"
+        (folder / ckpt.CHECKPOINTS_DIR).mkdir(parents=True)
+        if removed:
+            with atomic_open(folder / METRICS_JSONL, "w", encoding="utf-8") as handle:
+                handle.write("".join(line + "\n" for line in removed))
+        for path in unfinished:
             (folder / "validation").mkdir(exist_ok=True)
             path.rename(folder / "validation" / path.name)
-    if (run_dir / MODEL_PT).exists():
-        (run_dir / MODEL_PT).rename(folder / MODEL_PT)
-    if removed:
-        with atomic_open(folder / METRICS_JSONL, "w", encoding="utf-8") as handle:
-            handle.write("".join(line + "\n" for line in removed))
-    report(f"resuming at step {step}: the {len(newer)} newer checkpoints (and what else the run "
-           f"wrote after step {step}) moved to {folder}")
+        if (run_dir / MODEL_PT).exists():
+            (run_dir / MODEL_PT).rename(folder / MODEL_PT)
+        for path in newer:
+            path.rename(folder / ckpt.CHECKPOINTS_DIR / path.name)
+        report(f"resuming at step {step}: the {len(newer)} newer checkpoints (and what else the run "
+               f"wrote after step {step}) moved to {folder}")
+    else:
+        # An attempt at the pending epoch's validation cut short by the kill, redone from the
+        # same checkpoint; removed here, by one process, not by every rank as it validates.
+        for path in unfinished:
+            shutil.rmtree(path)
+    trainer.log.rewind(step, epoch_pending=pending)
     return folder
 
 
@@ -592,7 +609,8 @@ def check_training_images(dataset: Any, config: TrainConfig, process: Process) -
             verdict["record"] = _decode_check(dataset, config)
         except FverifyError as error:
             verdict["error"] = (error.what, error.where, error.fix)
-    verdict = broadcast_object(verdict, process)
+    # Decoding all of MS1M on rank 0 takes longer than a collective's default timeout.
+    verdict = broadcast_object(verdict, process, timeout=DECODE_CHECK_TIMEOUT)
     if "error" in verdict:
         what, where, fix = verdict["error"]
         raise FverifyError(what, where=where, fix=fix)

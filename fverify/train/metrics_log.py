@@ -15,7 +15,7 @@ from typing import Any
 
 from fverify.atomic import atomic_open
 from fverify.errors import at
-from fverify.train.metrics_schema import SCHEMA, parse_line, parse_record
+from fverify.train.metrics_schema import SCHEMA, complete_lines, parse_line, parse_record
 
 __all__ = ["SCHEMA", "MetricsLog", "read_metrics"]
 
@@ -38,16 +38,11 @@ class MetricsLog:
             os.fsync(handle.fileno())
         return record
 
-    def rewind(self, step: int, *, epoch_pending: int | None = None) -> list[str]:
-        """Cut the file before its first interval or epoch record past ``step`` (and before the
-        record of ``epoch_pending``, an epoch whose record the resumed run writes again), and
-        drop a last line torn by a kill. Rewritten atomically; returns the lines removed."""
+    def split(self, step: int, *, epoch_pending: int | None = None) -> tuple[list[str], list[str]]:
+        """The file's lines as (kept, removed) by :meth:`rewind`, without changing the file."""
         if not self.path.exists():
-            return []
-        text = self.path.read_text("utf-8")
-        lines = text.splitlines()
-        if lines and not text.endswith("\n"):
-            lines.pop()  # torn: the kill came while it was being written
+            return [], []
+        lines = complete_lines(self.path.read_text("utf-8"))
         cut = len(lines)
         for number, line in enumerate(lines, start=1):
             if not line.strip():
@@ -57,17 +52,24 @@ class MetricsLog:
                     record["kind"] == "epoch" and record["epoch"] == epoch_pending)):
                 cut = number - 1
                 break
-        if cut < len(text.splitlines()):
+        return lines[:cut], [line for line in lines[cut:] if line.strip()]
+
+    def rewind(self, step: int, *, epoch_pending: int | None = None) -> list[str]:
+        """Cut the file before its first interval or epoch record past ``step`` (and before the
+        record of ``epoch_pending``, an epoch whose record the resumed run writes again), and
+        drop a last line torn by a kill. Rewritten atomically; returns the lines removed."""
+        kept, removed = self.split(step, epoch_pending=epoch_pending)
+        if self.path.exists() and len(kept) < len(self.path.read_text("utf-8").splitlines()):
             with atomic_open(self.path, "w", encoding="utf-8") as handle:
-                handle.write("".join(line + "\n" for line in lines[:cut]))
-        return [line for line in lines[cut:] if line.strip()]
+                handle.write("".join(line + "\n" for line in kept))
+        return removed
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
     """Every record of a metrics file as written, each checked against the schema (the
     report's :func:`fverify.report.train_metrics.read_train_metrics` types them)."""
     records = []
-    for number, line in enumerate(Path(path).read_text("utf-8").splitlines(), start=1):
+    for number, line in enumerate(complete_lines(Path(path).read_text("utf-8")), start=1):
         if line.strip():
             record = parse_line(line, at(path, number))
             parse_record(record, at(path, number))

@@ -8,7 +8,8 @@ A value that does not exist is ``null``, only where the README's table says so: 
 the interval or epoch had no sample that decoded, ``se`` and ``std`` when validation tested a
 single fold (LFW View 1), the HM statistics of an epoch without samples, and the easy / hard
 mean when there was no easy / hard sample. Every problem is an :class:`FverifyError` naming
-``file:line``.
+``file:line``; a torn last line (a kill while it was written) is not a record, and readers
+pass over it.
 """
 from __future__ import annotations
 
@@ -96,6 +97,16 @@ class EpochRecord:
 
 
 Record = dict[str, Any] | IntervalRecord | EpochRecord
+
+
+def complete_lines(text: str) -> list[str]:
+    """The file's lines less a last one without its newline: the trainer writes each record
+    with its newline in one append, so such a line is one a kill tore (or one still being
+    written while a report reads a live run), never a record."""
+    lines = text.splitlines()
+    if lines and not text.endswith("\n"):
+        lines.pop()
+    return lines
 
 
 def parse_line(text: str, where: str) -> dict[str, Any]:

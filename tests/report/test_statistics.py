@@ -137,6 +137,16 @@ def test_hm_set_over_a_base_recipe_is_labelled_apart_and_paired_by_its_pairing_k
     assert [(c.a, c.b) for c in statistics.comparisons] == [("HM-arcface", "arcface")]
 
 
+def test_a_keyed_hm_run_pairs_by_recipe_name_with_a_base_checkpoint_older_than_the_key(report_runs, tmp_path):
+    base = with_training(report_runs["lfw-coarse"], tmp_path / "base", "arcface", None)  # no pairing_key
+    hm = Path(with_training(report_runs["lfw-fine"], tmp_path / "hm", "hm-arcface", "arcface"))
+    result = json.loads((hm / "result.json").read_text())
+    result["model"]["training"]["pairing_key"] = "a" * 64
+    (hm / "result.json").write_text(json.dumps(result))
+    statistics = build_statistics(load_runs([base, str(hm)]))
+    assert [(c.a, c.b) for c in statistics.comparisons] == [("hm-arcface", "arcface")]
+
+
 def test_a_second_run_of_one_model_on_one_protocol_is_refused(report_runs, tmp_path):
     copy = shutil.copytree(report_runs["lfw-coarse"], tmp_path / "again")
     with pytest.raises(FverifyError, match="two runs of 'models:coarse' on lfw"):

@@ -5,6 +5,7 @@ import pytest
 
 from fverify.errors import FverifyError
 from fverify.report.train_metrics import read_train_metrics
+from fverify.train.metrics_log import read_metrics
 from tests.report.metrics_file import epoch, example_run, interval, start, write
 
 
@@ -87,6 +88,18 @@ def test_malformed_lines_are_refused_with_file_and_line(tmp_path, bad_line, mess
     with pytest.raises(FverifyError) as error:
         read_train_metrics(path)
     assert f"{path}:3: " in str(error.value) and message in str(error.value)
+
+
+def test_a_last_line_torn_by_a_kill_is_passed_over_and_a_complete_bad_one_is_not(tmp_path):
+    # A run killed (and not resumed) while appending, or a live run read mid-write.
+    path = tmp_path / "metrics.jsonl"
+    whole = json.dumps(interval(20, 1, 1.0))
+    path.write_text(json.dumps(start()) + "\n" + json.dumps(interval(10, 1, 0.5)) + "\n" + whole[:25])
+    assert [r.step for r in read_train_metrics(path).intervals] == [10]
+    assert [r["kind"] for r in read_metrics(path)] == ["start", "interval"]
+    path.write_text(json.dumps(start()) + "\n" + whole[:25] + "\n")
+    with pytest.raises(FverifyError, match=r"metrics.jsonl:2: "):
+        read_train_metrics(path)
 
 
 def test_inconsistent_histograms_are_refused(tmp_path):

@@ -190,6 +190,61 @@ def test_resume_from_an_older_checkpoint_abandons_the_newer_ones_without_deletin
     assert [r["epoch"] for r in records if r["kind"] == "epoch"] == [1, 2]
 
 
+@pytest.mark.parametrize("renames_before_the_kill", [0, 1])  # of the two checkpoints past step 4
+def test_a_kill_while_a_resume_abandons_newer_checkpoints_loses_no_record(tmp_path, monkeypatch, renames_before_the_kill):
+    # Killed while the newer checkpoints move aside, then resumed from the newest left: every
+    # step and epoch is logged once, and the run ends where the uninterrupted run does.
+    from pathlib import Path
+
+    settings = {"engine.checkpoint_every_steps": 2, "engine.keep_checkpoints": 9,
+                "engine.log_every_steps": 1}
+    whole = run(tmp_path, "whole", **settings)
+    run(tmp_path, "r", **settings, **{"engine.stop_after_steps": 8})
+    rename, done = Path.rename, []
+
+    def killed_rename(self, target):
+        if len(done) == renames_before_the_kill:
+            raise KeyboardInterrupt
+        done.append(self)
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", killed_rename)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, "r", "engine.stop_after_steps=0", resume=str(tmp_path / "r" / "checkpoints" / "step-000000004.pt"))
+    monkeypatch.setattr(Path, "rename", rename)
+    resumed = run(tmp_path, "r", "engine.stop_after_steps=0", resume=True)
+    a, b = weights(whole.checkpoint), weights(resumed.checkpoint)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    records = read_metrics(tmp_path / "r" / "metrics.jsonl")
+    assert [r["step"] for r in records if r["kind"] == "interval"] == list(range(1, 13))
+    assert [r["epoch"] for r in records if r["kind"] == "epoch"] == [1, 2]
+
+
+def test_a_pending_epochs_validation_folder_left_by_a_kill_is_redone(tmp_path, monkeypatch):
+    # The kill came after validation/epoch-1 was written, before epoch 1's record: the resumed
+    # run removes that folder once (rank 0, before the barrier) and validates again.
+    from fverify.train import loop
+
+    monkeypatch.setattr(loop, "load_validation_set", lambda settings: "an evalset")
+    seen = []
+
+    def validate(evalset, path, out, settings, device, dtype):
+        seen.append(out.exists())
+        out.mkdir(parents=True)
+        (out / "result.json").write_text("{}")
+        if len(seen) == 1:
+            raise KeyboardInterrupt
+        return {"protocol": "lfw", "accuracy": 0.5, "se": 0.1, "std": 0.3, "auc": 0.5,
+                "eer": 0.5, "num_pairs": 30, "result": str(out / "result.json")}
+
+    monkeypatch.setattr(loop, "validate_checkpoint", validate)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, "v")
+    run(tmp_path, "v", resume=True)
+    assert seen == [False, False, False]
+    assert sorted(p.name for p in (tmp_path / "v" / "validation").iterdir()) == ["epoch-001", "epoch-002"]
+
+
 def test_a_kill_during_epoch_end_validation_redoes_it_on_resume(tmp_path, monkeypatch):
     from fverify.train import loop
 
@@ -309,7 +364,9 @@ def test_hm_over_a_base_recipe_gets_its_own_label_and_pairs_with_the_base_run():
     hm_recipe = load_config("hm-arcface", data)
     assert [model_label(c) for c in (base, hm_set, hm_recipe)] == ["arcface", "HM-arcface", "hm-arcface"]
     assert pairing_key(base) == pairing_key(hm_set) == pairing_key(hm_recipe)
-    # keys that do not change the computation do not matter; the math and the data do
+    # keys that do not change the computation do not matter (the data's path among them: a
+    # resume may read the same data from another mount); the math does
     assert pairing_key(load_config("arcface", data + ["engine.progress=false", "data.workers=0"])) == pairing_key(base)
+    assert pairing_key(load_config("arcface", ["data.path=/mnt/other/casia"])) == pairing_key(base)
     assert pairing_key(load_config("arcface", data + ["optim.lr=0.1"])) != pairing_key(base)
-    assert pairing_key(load_config("arcface", ["data.path=/elsewhere"])) != pairing_key(base)
+    assert pairing_key(load_config("arcface", data + ["data.kind=recordio"])) != pairing_key(base)
