@@ -29,8 +29,8 @@ def run(args: argparse.Namespace) -> int:
         if args.out is None or args.config is not None or args.resume is not None:
             raise FverifyError("--experiment needs --out DIR and takes no --config or --resume",
                                fix=f"fverify train --experiment {args.experiment} --out DIR [--set ...]")
-        EXPERIMENTS[args.experiment](args.out, args.set)
-        print(f"wrote {args.out}/table.md and experiment.json")
+        done = EXPERIMENTS[args.experiment](args.out, args.set)
+        print_experiment(done)
         return 0
     if args.resume is not None:
         if args.config is not None:
@@ -59,6 +59,24 @@ def run(args: argparse.Namespace) -> int:
     if result.model is not None:
         print(f"wrote {result.model}; evaluate it with: fverify lfw --model {result.model} --data LFW_DIR")
     return 0
+
+
+def print_experiment(done) -> None:
+    """The closing lines of an experiment (fverify train --experiment, fverify demo): the
+    verdicts, the comparison table and where the report is."""
+    from fverify.report.tables import comparison_summary
+
+    statistics = done.report.report.statistics
+    heading, grid = done.report.report.sections()[0]
+    widths = [max(len(line[i]) for line in [grid.header, *grid.rows]) for i in range(len(grid.header))]
+    print(f"{heading}, percent:")
+    for line in [grid.header, *grid.rows]:
+        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(line, widths)))
+    for comparison in statistics.comparisons:
+        print(comparison.verdict)
+    print(comparison_summary(statistics))
+    print(f"wrote {done.out}/: runs/, eval/, report/ ({', '.join(done.report.files)})")
+    print(f"open {done.report.out / 'report.html'} in a browser (or read report.md)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
