@@ -7,9 +7,13 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fverify.cli import options
 from fverify.errors import FverifyError
+
+if TYPE_CHECKING:
+    from fverify.train.experiment import ExperimentResult
 
 RUNS_DIR = Path("reports/train")
 
@@ -61,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_experiment(done) -> None:
+def print_experiment(done: ExperimentResult) -> None:
     """The closing lines of an experiment (fverify train --experiment, fverify demo): the
     verdicts, the comparison table and where the report is."""
     from fverify.report.tables import comparison_summary
@@ -98,6 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--experiment", choices=("synthetic-hm",),
                         help="synthetic-hm: train synth-ce, synth-hm-ce, synth-arcface and "
                         "synth-hm-arcface with identical seeds, verify each on a synthetic LFW "
-                        "(6,000 pairs) and YTF, and write the HM-vs-base table with paired "
-                        "significance into --out (--set applies to all four runs)")
+                        "(6,000 pairs) and YTF, and write the fverify report (HM vs base with paired "
+                        "significance, Holm-corrected; curves; training curves) into --out (--set "
+                        "applies to all four runs)")
     parser.set_defaults(func=run)
