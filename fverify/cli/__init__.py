@@ -15,7 +15,7 @@ from fverify.errors import FverifyError
 # adds the parser of that command and sets ``func(args) -> int`` as its default. Order here is
 # the order of ``--help``.
 COMMANDS: tuple[str, ...] = (
-    "evaluate", "lfw", "ytf", "bin", "pairs", "synth", "train", "report", "plot", "bench",
+    "demo", "evaluate", "lfw", "ytf", "bin", "pairs", "synth", "train", "report", "plot", "bench",
     "align",
 )
 

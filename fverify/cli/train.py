@@ -7,9 +7,13 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fverify.cli import options
 from fverify.errors import FverifyError
+
+if TYPE_CHECKING:
+    from fverify.train.experiment import ExperimentResult
 
 RUNS_DIR = Path("reports/train")
 
@@ -29,8 +33,8 @@ def run(args: argparse.Namespace) -> int:
         if args.out is None or args.config is not None or args.resume is not None:
             raise FverifyError("--experiment needs --out DIR and takes no --config or --resume",
                                fix=f"fverify train --experiment {args.experiment} --out DIR [--set ...]")
-        EXPERIMENTS[args.experiment](args.out, args.set)
-        print(f"wrote {args.out}/table.md and experiment.json")
+        done = EXPERIMENTS[args.experiment](args.out, args.set)
+        print_experiment(done)
         return 0
     if args.resume is not None:
         if args.config is not None:
@@ -61,6 +65,24 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def print_experiment(done: ExperimentResult) -> None:
+    """The closing lines of an experiment (fverify train --experiment, fverify demo): the
+    verdicts, the comparison table and where the report is."""
+    from fverify.report.tables import comparison_summary
+
+    statistics = done.report.report.statistics
+    heading, grid = done.report.report.sections()[0]
+    widths = [max(len(line[i]) for line in [grid.header, *grid.rows]) for i in range(len(grid.header))]
+    print(f"{heading}, percent:")
+    for line in [grid.header, *grid.rows]:
+        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(line, widths)))
+    for comparison in statistics.comparisons:
+        print(comparison.verdict)
+    print(comparison_summary(statistics))
+    print(f"wrote {done.out}/: runs/, eval/, report/ ({', '.join(done.report.files)})")
+    print(f"open {done.report.out / 'report.html'} in a browser (or read report.md)")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train", help="train a model (recipes for the HM paper's Table 1); torchrun for DDP",
@@ -80,6 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--experiment", choices=("synthetic-hm",),
                         help="synthetic-hm: train synth-ce, synth-hm-ce, synth-arcface and "
                         "synth-hm-arcface with identical seeds, verify each on a synthetic LFW "
-                        "(6,000 pairs) and YTF, and write the HM-vs-base table with paired "
-                        "significance into --out (--set applies to all four runs)")
+                        "(6,000 pairs) and YTF, and write the fverify report (HM vs base with paired "
+                        "significance, Holm-corrected; curves; training curves) into --out (--set "
+                        "applies to all four runs)")
     parser.set_defaults(func=run)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fverify.atomic import atomic_directory, atomic_open, check_new_directory
 from fverify.errors import FverifyError
-from fverify.report.figures import draw_figures
+from fverify.report.figures import Figure, draw_figures
 from fverify.report.runs import load_runs, load_training_metrics
 from fverify.report.statistics import build_statistics
 from fverify.report.tables import tidy_frame
@@ -23,10 +23,11 @@ class WrittenReport:
 
 def make_report(inputs: Sequence[str], out: str | Path, *, formats: Sequence[str] = tuple(WRITERS),
                 baseline: str | None = None, names: Mapping[str, str] | None = None,
-                show_std: bool = False) -> WrittenReport:
+                show_std: bool = False, extra_figures: Sequence[Figure] = ()) -> WrittenReport:
     """Read the runs, compute the statistics, draw the figures and write the chosen formats
     (keys of WRITERS) and the figure PNGs into ``out``, which must be new or empty: it is
-    checked before any work and written as a whole or not at all."""
+    checked before any work and written as a whole or not at all. ``extra_figures`` (drawn by
+    the caller, e.g. :func:`fverify.report.figures.likelihood_figure`) follow the report's own."""
     unknown = [name for name in formats if name not in WRITERS]
     if unknown or not formats:
         raise FverifyError(f"unknown report format {unknown[0]!r}" if unknown else "no report format chosen",
@@ -37,7 +38,7 @@ def make_report(inputs: Sequence[str], out: str | Path, *, formats: Sequence[str
     training, training_notes = load_training_metrics(runs)
     statistics = build_statistics(runs, baseline=baseline, show_std=show_std, training=training,
                                   training_notes=training_notes)
-    report = Report(statistics, tidy_frame(statistics), draw_figures(statistics))
+    report = Report(statistics, tidy_frame(statistics), [*draw_figures(statistics), *extra_figures])
     written = []
     with atomic_directory(out) as staging:
         for figure in report.figures:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 import re
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -73,6 +74,23 @@ def training_figures(statistics: ReportStatistics) -> list[Figure]:
         title, caption = TRAINING_CAPTIONS[spec.file]
         figures.append(_finish(figure, f"training-{spec.file}", title, f"{title}: {caption}", suptitle=False))
     return figures
+
+
+def likelihood_figure(settings: Sequence[Any]) -> Figure:
+    """The paper's Fig. 1 (loss against p, cross-entropy and HM) for the hard-mining
+    ``settings`` (:class:`fverify.report.hm_curves.HMSetting`), as ``fverify plot hm-curve``
+    draws it, for a report to show beside the runs trained with them."""
+    from fverify.report.hm_curve_plot import draw_likelihood
+    from fverify.report.hm_curves import likelihood_curves
+
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(6.4, 4.8), dpi=DPI)
+    draw_likelihood(axes, likelihood_curves(settings))
+    title = "Hard-Mining loss against likelihood"
+    return _finish(figure, "hm-curve.png", title,
+                   f"{title} (the paper's Fig. 1) for the hard-mining settings of these runs: loss "
+                   "of the correct class's softmax probability p, cross-entropy and HM "
+                   "cross-entropy, where they cross marked.", suptitle=False)
 
 
 def roc_overlay(statistics: ReportStatistics, column: Column) -> Figure:

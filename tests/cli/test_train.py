@@ -12,7 +12,7 @@ def test_list_recipes(capsys):
     listed = capsys.readouterr().out.split()
     assert {"base", "ce", "hm-ce", "sphereface", "hm-sphereface", "arcface", "hm-arcface", "cosface",
             "npt", "amm", "tiny", "synth-base", "synth-ce", "synth-hm-ce", "synth-arcface",
-            "synth-hm-arcface"} == set(listed)
+            "synth-hm-arcface", "demo", "demo-hm"} == set(listed)
 
 
 def test_a_bad_key_exits_2_naming_it(capsys):

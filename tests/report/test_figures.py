@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from fverify.metrics.roc import roc_curve
-from fverify.report.figures import FIGURES, det_points, draw_figures
+from fverify.report.figures import FIGURES, det_points, draw_figures, likelihood_figure
+from fverify.report.hm_curves import hm_settings
 from fverify.report.runs import load_runs
 from fverify.report.statistics import build_statistics
 
@@ -48,3 +49,10 @@ def test_figure_file_names_are_safe(protocol, expected):
     from fverify.report.figures import _slug
 
     assert _slug(protocol) == expected
+
+
+def test_likelihood_figure_is_fig1_for_the_given_settings():
+    figure = likelihood_figure(hm_settings(form=("eq2", "alg1")))
+    assert figure.name == "hm-curve.png" and figure.png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert (figure.width, figure.height) == (640, 480)  # 6.4 x 4.8 inches at the report's 100 dpi
+    assert "Fig. 1" in figure.caption

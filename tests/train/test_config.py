@@ -17,7 +17,7 @@ TABLE1 = {"ce": ("softmax", False), "hm-ce": ("softmax", True), "sphereface": ("
 
 def test_bundled_recipes_are_the_papers_table_1_rows():
     synthetic = {"synth-base", "synth-ce", "synth-hm-ce", "synth-arcface", "synth-hm-arcface"}
-    assert set(TABLE1) | {"base", "tiny"} | synthetic == set(list_recipes())
+    assert set(TABLE1) | {"base", "tiny", "demo", "demo-hm"} | synthetic == set(list_recipes())
     for name, (head, hm) in TABLE1.items():
         config = load_config(name, PATH)
         assert (config.name, config.head.name, config.hard_mining.enabled) == (name, head, hm)
@@ -29,7 +29,7 @@ def test_bundled_recipes_are_the_papers_table_1_rows():
 
 def test_deltas_are_small():
     # one base and small deltas: no recipe except base repeats the optimiser settings
-    for name in set(list_recipes()) - {"base", "tiny", "synth-base"}:
+    for name in set(list_recipes()) - {"base", "tiny", "synth-base", "demo"}:
         text = (Path(cfg.__file__).parent / "recipes" / f"{name}.toml").read_text()
         assert "extends" in text and "[optim]" not in text and len(text.splitlines()) <= 8
 
