@@ -19,6 +19,7 @@ PALETTE_COLOURS = 128
 # Normal-deviate ticks of the DET axes (fractions), filtered to the range the data resolves.
 DET_TICKS = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5,
              0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
+DET_TICK_GAP = 0.25  # normal deviates between two labelled DET ticks (about 20 px at 6 in wide)
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def det_curves(statistics: ReportStatistics, column: Column) -> Figure:
     axes.plot(bounds, bounds, color="0.6", linestyle="--", linewidth=0.8, label="FAR = FRR")
     for axis, low, setter, lim in ((axes.xaxis, low_far, axes.set_xticks, axes.set_xlim),
                                    (axes.yaxis, low_frr, axes.set_yticks, axes.set_ylim)):
-        ticks = [t for t in DET_TICKS if low <= t <= highest]
+        ticks = _spaced([t for t in DET_TICKS if low <= t <= highest], norm.ppf)
         setter(norm.ppf(ticks), [f"{100 * t:g}" for t in ticks])
         lim(norm.ppf(low) - 0.1, norm.ppf(highest) + 0.1)
     axes.set_xlabel("FAR (%, normal-deviate scale)")
@@ -151,6 +152,23 @@ def det_curves(statistics: ReportStatistics, column: Column) -> Figure:
                    "points with a rate of 0 or 1 lie at infinity and are not drawn.")
 
 
+def _spaced(ticks: list[float], position: Callable[[Any], Any]) -> list[float]:
+    """The ticks kept, outward from the one nearest 50%, when at least ``DET_TICK_GAP`` from
+    the last one kept: near 0 and 1 the probit scale packs ticks too close to label."""
+    if not ticks:
+        return ticks
+    where = [float(position(t)) for t in ticks]
+    centre = min(range(len(ticks)), key=lambda i: abs(where[i]))
+    kept = [centre]
+    for side in (range(centre + 1, len(ticks)), range(centre - 1, -1, -1)):
+        last = where[centre]
+        for i in side:
+            if abs(where[i] - last) >= DET_TICK_GAP:
+                kept.append(i)
+                last = where[i]
+    return [ticks[i] for i in sorted(kept)]
+
+
 def det_points(roc: Roc) -> tuple[np.ndarray, np.ndarray]:
     """(FAR, FRR) of the ROC's operating points that a DET can draw: a rate of 0 or 1 lies at
     infinity on normal-deviate axes, so those points are left out."""
@@ -162,6 +180,8 @@ def det_points(roc: Roc) -> tuple[np.ndarray, np.ndarray]:
 def score_histograms(statistics: ReportStatistics, column: Column) -> Figure:
     """Genuine (same) and impostor (different) pair scores, one panel per model."""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     runs = statistics.runs_of(column.protocol)
     figure, axes = plt.subplots(len(runs), 1, figsize=(6.0, 1.2 + 1.6 * len(runs)), dpi=DPI, squeeze=False)
     for panel, (row, run) in zip(axes[:, 0], runs):
@@ -170,6 +190,10 @@ def score_histograms(statistics: ReportStatistics, column: Column) -> Figure:
         panel.hist(scores[same], bins=bins, color="C2", alpha=0.6, label=f"genuine ({int(same.sum())})")
         panel.hist(scores[~same], bins=bins, color="C3", alpha=0.6, label=f"impostor ({int((~same).sum())})")
         panel.set_title(row, fontsize=9, loc="left")
+        # Scores packed near 1 (cosines of 0.9999...) would get an offset label that collides
+        # with the axis label: plain numbers, fewer ticks.
+        panel.ticklabel_format(axis="x", useOffset=False, style="plain")
+        panel.xaxis.set_major_locator(MaxNLocator(6))
         panel.set_ylabel("pairs")
         panel.yaxis.get_major_locator().set_params(integer=True)  # counts of pairs
         panel.legend(fontsize=7, loc="best")

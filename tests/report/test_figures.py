@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fverify.metrics.roc import roc_curve
-from fverify.report.figures import FIGURES, det_points, draw_figures, likelihood_figure
+from fverify.report.figures import DET_TICK_GAP, DET_TICKS, FIGURES, _spaced, det_points, draw_figures, likelihood_figure
 from fverify.report.hm_curves import hm_settings
 from fverify.report.runs import load_runs
 from fverify.report.statistics import build_statistics
@@ -30,6 +30,17 @@ def test_det_points_keep_every_interior_operating_point():
         assert inside == bool(np.any((far == rate_far) & (frr == rate_frr)))
     accepted = scores[None, :] > roc.thresholds[:, None]
     assert np.array_equal(roc.fpr, accepted[:, ~labels].mean(axis=1))
+
+
+def test_det_ticks_are_thinned_where_the_probit_scale_packs_them():
+    from scipy.stats import norm
+
+    ticks = [t for t in DET_TICKS if 1 / 3000 <= t <= 0.99]
+    kept = _spaced(ticks, norm.ppf)
+    gaps = np.diff(norm.ppf(kept))
+    assert gaps.min() >= DET_TICK_GAP and 0.5 in kept
+    # 0.05% and 0.1% (0.21 apart) cannot both be labelled; 1%, 10%, 90%, 99% stay
+    assert not {5e-4, 1e-3} <= set(kept) and {0.01, 0.1, 0.9, 0.99} <= set(kept)
 
 
 def test_one_figure_of_each_kind_per_protocol(report_runs):
