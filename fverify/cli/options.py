@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fverify.align.detectors import DETECTORS
 from fverify.align.templates import TEMPLATES
 from fverify.embedding.flip import FLIP_MODES
 from fverify.metrics.threshold import THRESHOLD_SEARCHES
@@ -123,3 +124,11 @@ def add_align(parser: argparse.ArgumentParser, face_choice: str) -> None:
         f"112x112); face choice: {face_choice}; crops are cached beside the embedding "
         "cache, and the settings and every image without a face (centre crop) are recorded")
     parser.set_defaults(align_face_choice=face_choice)
+    add_detector(parser)
+
+
+def add_detector(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--detector", choices=tuple(DETECTORS), default="mtcnn",
+        help="mtcnn: fverify's MTCNN cascade in torch (default); mtcnn-tf: the mtcnn package "
+        "itself on TensorFlow (pip install 'fverify[mtcnn-tf]')")

@@ -94,10 +94,10 @@ def align(args: argparse.Namespace, evalset: EvalSet, root: Path, progress: bool
     prints what was done and the images that took the centre crop."""
     from fverify.align.aligned_images import align_evalset, alignment_settings
 
-    settings = alignment_settings(args.align, args.align_face_choice)
+    settings = alignment_settings(args.align, args.align_face_choice, args.detector)
     aligned = align_evalset(evalset, settings, root, device=args.device, progress=progress)
     fallback = aligned.images.alignment["fallback"]
-    print(f"aligned    {len(aligned.images)} images: MTCNN, {args.align} template, "
+    print(f"aligned    {len(aligned.images)} images: detector {args.detector}, {args.align} template, "
           f"{args.align_face_choice} face; no face found in {fallback['count']} "
           f"({fallback['method']} instead)")
     for name in fallback["images"][:EXAMPLES]:

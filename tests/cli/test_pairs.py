@@ -41,7 +41,7 @@ def test_pairs_align_runs_records_the_alignment_and_caches(raw_pairs, tmp_path, 
     cache = tmp_path / "cache"
     assert main([*pairs_args(raw_pairs, tmp_path / "run", cache), "--align"]) == 0
     printed = capsys.readouterr().out
-    assert "aligned    7 images: MTCNN, arcface template, largest face; no face found in 1" in printed
+    assert "aligned    7 images: detector mtcnn, arcface template, largest face; no face found in 1" in printed
     result = json.loads((tmp_path / "run" / "result.json").read_text())
     alignment = result["alignment"]
     assert alignment["settings"]["template"] == "arcface"
