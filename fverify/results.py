@@ -75,6 +75,7 @@ def run_result(
     roc_png: str | None = None,
     warnings: Sequence[str] = (),
     model_training: Mapping[str, Any] | None = None,
+    alignment: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The RunResult document of DESIGN.md: everything that changes a number, then the numbers.
 
@@ -82,6 +83,7 @@ def run_result(
     ``protocol_source`` / ``protocol_md5`` the file it was read from; ``fold_rule`` where the
     folds came from. Model fields are null for ``fverify evaluate``. ``timings`` in seconds.
     ``model_training``: the ``training`` record of a model from ``fverify train`` (else null).
+    ``alignment``: how raw images were aligned on the fly (``--align``; else null).
     """
     return {
         "schema": RUN_SCHEMA,
@@ -90,6 +92,7 @@ def run_result(
         "data_root": data_root,
         "model": {"path": model_path, "sha256": model_sha256,
                   "training": dict(model_training) if model_training is not None else None},
+        "alignment": dict(alignment) if alignment is not None else None,
         "preprocessing": dict(preprocessing) if preprocessing is not None else None,
         "embedding": dict(embedding) if embedding is not None else None,
         "threshold_method": evaluation.search.method,

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from fverify.align.aligned_images import AlignedImages
 from fverify.atomic import atomic_directory, check_new_directory, write_json
 from fverify.embedding.cache import EmbeddingCache
 from fverify.embedding.distributed import rank_and_world
@@ -101,6 +102,7 @@ def verify(evalset: EvalSet, embedder: Embedder, out: str | Path, *, threshold: 
         model_sha256=model["sha256"],
         model_training=model.get("training"),
         preprocessing=model.get("preprocessing"),
+        alignment=evalset.images.alignment if isinstance(evalset.images, AlignedImages) else None,
         embedding={
             "flip": extraction.flip,
             "batch_size": extraction.batch_size,

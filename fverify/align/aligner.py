@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from fverify.align.choice import policy
-from fverify.align.mtcnn import MtcnnDetector, MtcnnSettings
+from fverify.align.detectors import detector
+from fverify.align.mtcnn import MtcnnSettings
 from fverify.align.templates import template
 from fverify.align.warp import centre_crop, warp_to_template
 from fverify.models.embedder import resolve_device
@@ -63,7 +64,7 @@ class Aligner:
         self.settings = settings
         self.template = template(settings.template)
         self.choose = policy(settings.face_choice)
-        self.detector = MtcnnDetector(resolve_device(device), MtcnnSettings(
+        self.detector = detector(settings.detector, resolve_device(device), MtcnnSettings(
             min_face_size=settings.min_face_size, scale_factor=settings.scale_factor,
             thresholds=settings.thresholds))
 

@@ -9,37 +9,57 @@ from __future__ import annotations
 
 import torch
 
-_NMS_CHUNK = 2048  # columns of the IoU matrix held at once: bounds memory at n x 2048 floats
+_NMS_CHUNK = 2048  # columns of an image's overlap matrix held at once
+_NMS_ELEMENTS = 1 << 22  # overlaps computed at once (several temporaries of this many floats)
 
 
 def overlap(rows: torch.Tensor, columns: torch.Tensor, method: str) -> torch.Tensor:
-    """Overlap matrix: intersection over union (``'union'``) or over the smaller area (``'min'``)."""
-    area_rows = (rows[:, 2] - rows[:, 0]) * (rows[:, 3] - rows[:, 1])
-    area_columns = (columns[:, 2] - columns[:, 0]) * (columns[:, 3] - columns[:, 1])
-    top_left = torch.maximum(rows[:, None, :2], columns[None, :, :2])
-    bottom_right = torch.minimum(rows[:, None, 2:], columns[None, :, 2:])
+    """Overlap matrices (..., n, m) of boxes (..., n, 4) and (..., m, 4): intersection over
+    union (``'union'``) or over the smaller area (``'min'``)."""
+    area_rows = (rows[..., 2] - rows[..., 0]) * (rows[..., 3] - rows[..., 1])
+    area_columns = (columns[..., 2] - columns[..., 0]) * (columns[..., 3] - columns[..., 1])
+    top_left = torch.maximum(rows[..., :, None, :2], columns[..., None, :, :2])
+    bottom_right = torch.minimum(rows[..., :, None, 2:], columns[..., None, :, 2:])
     sides = (bottom_right - top_left).clamp(min=0)
     inter = sides[..., 0] * sides[..., 1]
     if method == "union":
-        return inter / (area_rows[:, None] + area_columns[None, :] - inter)
-    return inter / torch.minimum(area_rows[:, None], area_columns[None, :])
+        return inter / (area_rows[..., :, None] + area_columns[..., None, :] - inter)
+    return inter / torch.minimum(area_rows[..., :, None], area_columns[..., None, :])
 
 
 def nms(boxes: torch.Tensor, scores: torch.Tensor, groups: torch.Tensor, threshold: float,
         method: str = "union") -> torch.Tensor:
-    """Indices kept, best score first; boxes of different ``groups`` (images) never suppress."""
-    order = torch.argsort(scores, descending=True, stable=True)
-    boxes, groups = boxes[order], groups[order]
-    count = len(order)
-    keep = torch.ones(count, dtype=torch.bool, device=boxes.device)
-    rank = torch.arange(count, device=boxes.device)
-    for start in range(0, count, _NMS_CHUNK):
-        stop = min(start + _NMS_CHUNK, count)
-        over = overlap(boxes[:stop], boxes[start:stop], method) > threshold
-        over &= groups[:stop, None] == groups[None, start:stop]
-        over &= rank[:stop, None] < rank[None, start:stop]  # only better-ranked boxes suppress
-        keep[start:stop] = ~over.any(dim=0)
-    return order[keep]
+    """Indices kept, best score first; boxes of different ``groups`` (images) never suppress.
+
+    Vectorised over groups: each group's boxes, best first, fill a row of a padded
+    (groups, n, 4) tensor, and one overlap computation per block of groups (bounded to
+    ``_NMS_ELEMENTS`` overlaps) decides them all, instead of an n x n matrix across images.
+    """
+    if not len(boxes):
+        return torch.zeros(0, dtype=torch.long, device=boxes.device)
+    by_score = torch.argsort(scores, descending=True, stable=True)
+    order = by_score[torch.argsort(groups[by_score], stable=True)]  # by group, best first within
+    group_ids, group_of = torch.unique_consecutive(groups[order], return_inverse=True)
+    counts = torch.bincount(group_of, minlength=len(group_ids))
+    starts = torch.cumsum(counts, 0) - counts
+    slot = torch.arange(len(order), device=boxes.device) - starts[group_of]
+    longest = int(counts.max())
+    padded = boxes.new_zeros((len(group_ids), longest, 4))
+    padded[group_of, slot] = boxes[order]
+    present = torch.arange(longest, device=boxes.device) < counts[:, None]
+    better = torch.ones((longest, longest), dtype=torch.bool, device=boxes.device).triu(1)  # i before j
+    suppressed = torch.zeros((len(group_ids), longest), dtype=torch.bool, device=boxes.device)
+    columns = min(longest, _NMS_CHUNK)
+    per_block = max(1, _NMS_ELEMENTS // (longest * columns))
+    for first in range(0, len(group_ids), per_block):
+        block = slice(first, first + per_block)
+        for start in range(0, longest, columns):
+            stop = min(start + columns, longest)
+            over = overlap(padded[block, :stop], padded[block, start:stop], method) > threshold
+            over &= better[:stop, start:stop] & present[block, :stop, None]
+            suppressed[block, start:stop] = over.any(dim=1)
+    kept = order[~suppressed[group_of, slot]]
+    return kept[torch.argsort(scores[kept], descending=True, stable=True)]
 
 
 def to_square(boxes: torch.Tensor) -> torch.Tensor:

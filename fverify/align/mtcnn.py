@@ -2,20 +2,22 @@
 Cascaded Convolutional Networks") in torch: P-Net over an image pyramid, then R-Net and O-Net on
 crops, batched over images, on CPU or GPU, with the ``mtcnn`` package's weights and defaults.
 
-Deviations from the package, which runs TensorFlow: the pyramid uses torch's 'area'
-interpolation (adaptive average pooling) where TF uses its own area resize; and only images of
-one size are batched together, where the package pads a mixed batch to its largest image and
-runs that image's pyramid on all. So an image's faces never depend on which other images
-shared its batch, which the alignment cache relies on.
+The pyramid levels are OpenCV area resizes of the normalised images (area-weighted
+averages, as TF's ``resize(method=AREA)`` in the package); crops for R-Net and O-Net sample
+as ``tf.image.crop_and_resize`` does (bilinear, and zero for a sample point outside the image),
+all crops of a batch in one gather. The one deviation from the package: only images of one size
+are batched together, where the package pads a mixed batch to its largest image and runs that
+image's pyramid on all. So an image's faces never depend on which other images shared its
+batch, which the alignment cache relies on.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from fverify.align.boxes import nms, regress, to_square
 from fverify.align.networks import load_network
@@ -57,33 +59,49 @@ def pyramid_scales(height: int, width: int, settings: MtcnnSettings) -> list[flo
     return [first * settings.scale_factor ** k for k in range(max(count, 0))]
 
 
-def normalise(images: list[np.ndarray], device: torch.device) -> torch.Tensor:
-    """Stack same-sized RGB uint8 HxWx3 images into one NCHW batch with pixels scaled as the
-    networks were trained: ``(pixel - 127.5) / 128``."""
-    tensor = torch.from_numpy(np.stack(images)).to(device).permute(0, 3, 1, 2).float()
-    return (tensor - 127.5) / 128
+def normalise(images: list[np.ndarray]) -> np.ndarray:
+    """Stack same-sized RGB uint8 HxWx3 images into one float32 NHWC array with pixels scaled
+    as the networks were trained: ``(pixel - 127.5) / 128``."""
+    return (np.stack(images).astype(np.float32) - 127.5) / 128
+
+
+def pyramid_level(batch: np.ndarray, scale: float) -> np.ndarray:
+    """NHWC images resized by ``scale`` (sizes truncated, as the package) with area averaging."""
+    height, width = int(batch.shape[1] * scale), int(batch.shape[2] * scale)
+    return np.stack([cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA) for image in batch])
 
 
 def crop_and_resize(batch: torch.Tensor, boxes: torch.Tensor, image_index: torch.Tensor,
                     size: int) -> torch.Tensor:
-    """Bilinear ``size`` x ``size`` crops of boxes (pixels), zeros outside the image, with the
-    sampling grid of ``tf.image.crop_and_resize`` on boxes divided by the image size."""
-    height, width = batch.shape[-2:]
-    steps = torch.linspace(0, 1, size, device=batch.device)
-    scale = boxes.new_tensor([width, height, width, height])
-    normalised = boxes / scale
-    xs = normalised[:, 0:1] + steps * (normalised[:, 2:3] - normalised[:, 0:1])
-    ys = normalised[:, 1:2] + steps * (normalised[:, 3:4] - normalised[:, 1:2])
-    crops = boxes.new_empty((len(boxes), batch.shape[1], size, size))
-    for image in torch.unique(image_index).tolist():
-        chosen = (image_index == image).nonzero(as_tuple=True)[0]
-        n = len(chosen)
-        grid = torch.stack(torch.broadcast_tensors(xs[chosen, None, :], ys[chosen, :, None]), -1)
-        # All crops of one image in one call: stack them along the output height.
-        sampled = F.grid_sample(batch[image:image + 1], 2 * grid.reshape(1, n * size, size, 2) - 1,
-                                mode="bilinear", padding_mode="zeros", align_corners=True)
-        crops[chosen] = sampled[0].reshape(batch.shape[1], n, size, size).permute(1, 0, 2, 3)
-    return crops
+    """``size`` x ``size`` crops (N, C, size, size), channels last, of boxes (pixels) of NHWC ``batch``, as
+    ``tf.image.crop_and_resize`` on boxes divided by the image size: bilinear, and 0 for a
+    sample point outside the image."""
+    _, height, width, channels = batch.shape
+    steps = torch.linspace(0, 1, size, device=batch.device, dtype=boxes.dtype)
+
+    def sample_points(low: torch.Tensor, high: torch.Tensor, extent: int):
+        points = (low[:, None] + steps * (high - low)[:, None]) / extent * (extent - 1)
+        inside = (points >= 0) & (points <= extent - 1)
+        first = points.floor().clamp(0, extent - 1)
+        return first.long(), (first + 1).clamp(max=extent - 1).long(), points - first, inside
+
+    x0, x1, wx, inside_x = sample_points(boxes[:, 0], boxes[:, 2], width)
+    y0, y1, wy, inside_y = sample_points(boxes[:, 1], boxes[:, 3], height)
+    pixels = batch.reshape(-1, channels)
+    base = image_index[:, None, None] * (height * width)
+
+    def gather(rows: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:  # (N, size, size, C)
+        index = base + rows[:, :, None] * width + columns[:, None, :]
+        return pixels.index_select(0, index.reshape(-1)).reshape(*index.shape, channels)
+
+    wx, wy = wx[:, None, :, None], wy[:, :, None, None]
+    top_left, top_right = gather(y0, x0), gather(y0, x1)
+    bottom_left, bottom_right = gather(y1, x0), gather(y1, x1)
+    top = top_left + (top_right - top_left) * wx
+    bottom = bottom_left + (bottom_right - bottom_left) * wx
+    crops = (top + (bottom - top) * wy) * (inside_y[:, :, None] & inside_x[:, None, :])[..., None]
+    # NCHW view of NHWC memory: torch's channels-last layout, the networks' faster path.
+    return crops.permute(0, 3, 1, 2)
 
 
 class MtcnnDetector:
@@ -111,19 +129,20 @@ class MtcnnDetector:
         return result
 
     def _detect_same_size(self, images: list[np.ndarray]) -> list[Faces]:
-        batch = normalise(images, self.device)
-        boxes, scores, owner = self._propose(batch)
+        normalised = normalise(images)
+        boxes, scores, owner = self._propose(normalised)
+        batch = torch.from_numpy(normalised).to(self.device)
         boxes, scores, owner = self._refine(batch, boxes, owner)
         boxes, scores, owner, landmarks = self._output(batch, boxes, owner)
         return self._per_image(images, boxes, scores, owner, landmarks)
 
-    def _propose(self, batch: torch.Tensor):
-        """P-Net on every pyramid level; candidate square boxes per image."""
+    def _propose(self, normalised: np.ndarray):
+        """P-Net on every pyramid level of NHWC images; candidate square boxes per image."""
         settings = self.settings
         found_boxes, found_scores, found_owner = [], [], []
-        for scale in pyramid_scales(batch.shape[2], batch.shape[3], settings):
-            size = (int(batch.shape[2] * scale), int(batch.shape[3] * scale))
-            offsets, probability = self.pnet(F.interpolate(batch, size=size, mode="area"))
+        for scale in pyramid_scales(normalised.shape[1], normalised.shape[2], settings):
+            level = torch.from_numpy(pyramid_level(normalised, scale)).to(self.device)
+            offsets, probability = self.pnet(level.permute(0, 3, 1, 2))
             owner, row, column = (probability > settings.thresholds[0]).nonzero(as_tuple=True)
             if not len(owner):
                 continue
@@ -139,7 +158,7 @@ class MtcnnDetector:
             found_scores.append(scores[kept])
             found_owner.append(owner[kept])
         if not found_boxes:
-            return _empty(batch.device)
+            return _empty(self.device)
         boxes, scores, owner = torch.cat(found_boxes), torch.cat(found_scores), torch.cat(found_owner)
         kept = nms(boxes, scores, owner, settings.nms_pnet)
         return to_square(boxes[kept]), scores[kept], owner[kept]

@@ -25,6 +25,10 @@ def keras_same_max_pool(x: torch.Tensor, size: int, stride: int) -> torch.Tensor
     for extent in (x.shape[-1], x.shape[-2]):  # F.pad lists the last dimension first
         total = max((math.ceil(extent / stride) - 1) * stride + size - extent, 0)
         pads += [total // 2, total - total // 2]
+    if not any(pads[::2]):
+        # Padding at the end only: torch's ceil mode pools the partial last window the same
+        # way, without a padded copy of the input (every MTCNN pooling but odd P-Net levels).
+        return F.max_pool2d(x, size, stride, ceil_mode=True)
     return F.max_pool2d(F.pad(x, pads, value=-math.inf), size, stride)
 
 

@@ -35,3 +35,16 @@ def template(name: str) -> Template:
     except KeyError:
         raise FverifyError(f"unknown alignment template {name!r}",
                            fix=f"use one of: {', '.join(TEMPLATES)}") from None
+
+
+def check_crop_size(name: str, input_size: tuple[int, int]) -> None:
+    """Refuse, before any compute, a template whose crops (height, width) are not the model's
+    ``input_size``: fverify never resizes a face."""
+    crop = template(name)
+    if (crop.height, crop.width) != tuple(input_size):
+        fitting = [t.name for t in TEMPLATES.values() if (t.height, t.width) == tuple(input_size)]
+        raise FverifyError(
+            f"--align {name} makes {crop.width}x{crop.height} crops; the model takes "
+            f"{input_size[1]}x{input_size[0]}",
+            fix=f"use --align {fitting[0]}" if fitting else "use a model that takes one of: " +
+            ", ".join(f"{t.width}x{t.height} ({t.name})" for t in TEMPLATES.values()))

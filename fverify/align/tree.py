@@ -83,7 +83,7 @@ def check_settings(destination: Path, settings: dict) -> None:
 
 def align_tree(source: Path, destination: Path, layout: str, template: str = "arcface",
                device: str = "auto", workers: int = 4, batch_size: int = 32,
-               progress: Callable[[int, int], None] | None = None) -> dict:
+               progress: Callable[[int, int], None] | None = None, detector: str = "mtcnn") -> dict:
     """Align every image of ``source`` into ``destination`` (same relative paths); returns the
     summary written into the manifest. ``progress(done, total)`` is called after each batch."""
     source, destination = Path(source), Path(destination)
@@ -92,7 +92,7 @@ def align_tree(source: Path, destination: Path, layout: str, template: str = "ar
         raise FverifyError("DST is inside SRC; the crops would be read as raw images next time",
                            where=at(destination), fix="choose a DST outside SRC")
     check_writable_directory(destination)
-    settings = AlignmentSettings(template=template, face_choice=LAYOUTS[layout][1])
+    settings = AlignmentSettings(template=template, face_choice=LAYOUTS[layout][1], detector=detector)
     destination.mkdir(parents=True, exist_ok=True)
     check_settings(destination, {**settings.record(), "layout": layout})
     records = read_records(destination)

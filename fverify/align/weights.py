@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from fverify.errors import FverifyError, at
+from fverify.hashing import file_digest
 
 NETWORKS = ("pnet", "rnet", "onet")
 
@@ -224,3 +225,9 @@ class _Interpreter:
         if state.get("numpy_array_alignment_bytes") is not None:
             self.take(self.take(1)[0])
         return np.frombuffer(self.take(count * 4), dtype="<f4").reshape(shape).copy()
+
+
+def weights_sha256() -> dict[str, str]:
+    """SHA-256 of each network's weight file: recorded with alignments and part of their cache
+    keys, so crops made with other weights are never taken for these."""
+    return {network: file_digest(weight_file(network), "sha256") for network in NETWORKS}

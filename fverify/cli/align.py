@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
 
     summary = align_tree(args.src, args.dst, args.layout, template=args.template,
                          device=args.device, workers=args.workers, batch_size=args.batch_size,
+                         detector=args.detector,
                          progress=progress)
     print()
     rate = summary["images_per_second"]
@@ -54,5 +55,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="threads reading and writing images (default: 4)")
     parser.add_argument("--batch-size", type=int, default=32, metavar="N",
                         help="images per detector batch (default: 32)")
+    options.add_detector(parser)
     options.add_device(parser)
     parser.set_defaults(func=run)

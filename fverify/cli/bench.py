@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fverify.atomic import atomic_open, write_json
-from fverify.cli.options import add_out, add_seed
+from fverify.cli.options import add_device, add_out, add_seed
 from fverify.models.dtype import DTYPE_NAMES
 from fverify.models.registry import BACKBONES
 
@@ -166,6 +166,28 @@ def _train_run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return train.summary(figures), figures
 
 
+def _align_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--photos", type=Path, metavar="DIR",
+                        help="folder of face photos (default: synthetic faces)")
+    parser.add_argument("--images", type=_at_least(1, "something to detect in"), default=64,
+                        help="250x250 images (default: 64)")
+    parser.add_argument("--large", type=_at_least(1, "something to detect in"), default=8,
+                        help="large photos (default: 8)")
+    parser.add_argument("--batch-size", type=_at_least(1, "images per batch"), default=32, metavar="N",
+                        help="images per batched call (default: 32)")
+    parser.add_argument("--repeats", type=_at_least(1, "one timed run"), default=2,
+                        help="timed runs, best kept (default: 2)")
+    add_device(parser)
+
+
+def _align_run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    from fverify.bench import align
+
+    figures = align.run(photos=args.photos, images=args.images, large=args.large,
+                        batch_size=args.batch_size, repeats=args.repeats, device=args.device, seed=args.seed)
+    return align.summary(figures), figures
+
+
 BENCH_TARGETS: dict[str, BenchTarget] = {
     "eval": BenchTarget(
         "exact k-fold threshold search and the whole evaluate command vs insightface's grid "
@@ -186,6 +208,10 @@ BENCH_TARGETS: dict[str, BenchTarget] = {
     "train": BenchTarget(
         "training images/s (forward + backward + step), data included and excluded, vs compute-bound",
         _train_arguments, _train_run),
+    "align": BenchTarget(
+        "MTCNN face detection ms/image, 250x250 and large photos, batched and one at a time; "
+        "the mtcnn package (TensorFlow) beside it when installed",
+        _align_arguments, _align_run),
 }
 
 

@@ -10,8 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from fverify.align.layouts import LAYOUTS
 from fverify.cli import lfw, options, pairs
-from fverify.cli.protocol_run import add_run_options, print_evalset, run
+from fverify.cli.protocol_run import add_run_options, align, print_evalset, run
 from fverify.errors import FverifyError
 from fverify.protocols.evalset import EvalSet
 from fverify.protocols.insightface_bin import load_bin, write_bin
@@ -30,13 +31,22 @@ def build_evalset(args: argparse.Namespace) -> EvalSet:
 
 
 # The image protocols `pack --from NAME` accepts (a .bin holds image pairs), each built by its
-# protocol command's own builder: the one list of them.
-PACK_SOURCES = {"lfw": lfw.build_evalset, "pairs": pairs.build_evalset, "bin": build_evalset}
+# protocol command's own builder, with the layout whose face choice --align takes: the one
+# list of them.
+PACK_SOURCES = {"lfw": (lfw.build_evalset, "lfw"), "pairs": (pairs.build_evalset, "folder"),
+                "bin": (build_evalset, "folder")}
 
 
 def run_pack(args: argparse.Namespace) -> int:
-    evalset = PACK_SOURCES[args.source](args)
+    build, layout = PACK_SOURCES[args.source]
+    evalset = build(args)
     print_evalset(evalset)
+    if args.align:
+        from fverify.align.aligned_images import crops_root
+        from fverify.embedding.cache import default_cache_dir
+
+        args.align_face_choice = LAYOUTS[layout][1]
+        evalset = align(args, evalset, crops_root(default_cache_dir()))
     warnings = write_bin(evalset, args.output)
     print(f"wrote {args.output}: {evalset.protocol.num_pairs} pairs, "
           f"{2 * evalset.protocol.num_pairs} images")
@@ -51,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Verify on an insightface .bin pair set, read with a restricted unpickler "
         "(no code from the file runs). `fverify bin pack` writes a .bin from an image protocol.")
     add_protocol_options(parser)
-    add_run_options(parser)
+    add_run_options(parser, LAYOUTS["folder"][1])
     parser.set_defaults(func=run, build_evalset=build_evalset)
 
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
@@ -60,12 +70,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Write the pairs of an image protocol (all its checks first) as an "
         "insightface .bin: pickle of (list of JPEG/PNG bytes, list of bools), two images per "
         "pair, pairs in fold order. Images are stored as their files' bytes (PNG when not "
-        "JPEG/PNG); align them first for an insightface-style set. Written atomically.")
+        "JPEG/PNG); for an insightface-style set of raw images, --align stores their aligned PNG crops. Written atomically.")
     pack.add_argument("--from", dest="source", choices=sorted(PACK_SOURCES), required=True,
                       help="the protocol to pack, with its usual options")
     options.add_data(pack, "image folder of --from lfw / --from pairs", required=False)
     lfw.add_protocol_options(pack)
     pairs.add_protocol_options(pack, required=False)
     add_protocol_options(pack)
+    options.add_align(pack, "per --from: lfw nearest-centre, otherwise largest")
+    options.add_device(pack)
     pack.add_argument("output", type=Path, metavar="OUT.bin", help="the .bin to write")
     pack.set_defaults(func=run_pack)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fverify.align.layouts import LAYOUTS
 from fverify.cli import options
 from fverify.cli.protocol_run import add_run_options, run
 from fverify.errors import FverifyError
@@ -38,5 +39,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Verify on Labeled Faces in the Wild with the official pairs lists.")
     options.add_data(parser, DATA_HELP)
     add_protocol_options(parser)
-    add_run_options(parser)
+    add_run_options(parser, LAYOUTS["lfw"][1])
     parser.set_defaults(func=run, build_evalset=build_evalset)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fverify.align.detectors import DETECTORS
+from fverify.align.templates import TEMPLATES
 from fverify.embedding.flip import FLIP_MODES
 from fverify.metrics.threshold import THRESHOLD_SEARCHES
 from fverify.models.dtype import DTYPE_NAMES
@@ -110,3 +112,23 @@ def add_extraction(parser: argparse.ArgumentParser) -> None:
                         help="embedding cache (default: $FVERIFY_CACHE_DIR, else ~/.cache/fverify/embeddings)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the embedding cache")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_align(parser: argparse.ArgumentParser, face_choice: str) -> None:
+    """``--align [TEMPLATE]`` for raw images; ``face_choice`` is the protocol's policy (LFW's
+    images are centred on the person: nearest the centre; elsewhere the largest face)."""
+    parser.add_argument(
+        "--align", nargs="?", const="arcface", choices=tuple(TEMPLATES), metavar="TEMPLATE",
+        help="the images are raw: detect faces with MTCNN and warp each onto the crop template "
+        f"by its five landmarks before embedding ({' or '.join(TEMPLATES)}; default arcface, "
+        f"112x112); face choice: {face_choice}; crops are cached beside the embedding "
+        "cache, and the settings and every image without a face (centre crop) are recorded")
+    parser.set_defaults(align_face_choice=face_choice)
+    add_detector(parser)
+
+
+def add_detector(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--detector", choices=tuple(DETECTORS), default="mtcnn",
+        help="mtcnn: fverify's MTCNN cascade in torch (default); mtcnn-tf: the mtcnn package "
+        "itself on TensorFlow (pip install 'fverify[mtcnn-tf]')")

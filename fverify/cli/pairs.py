@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fverify.align.layouts import LAYOUTS
 from fverify.cli import options
 from fverify.cli.protocol_run import add_run_options, run
 from fverify.errors import FverifyError
@@ -31,5 +32,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Verify on your own pairs of images.")
     options.add_data(parser, "folder the CSV's image paths are relative to")
     add_protocol_options(parser)
-    add_run_options(parser)
+    add_run_options(parser, LAYOUTS["folder"][1])
     parser.set_defaults(func=run, build_evalset=build_evalset)

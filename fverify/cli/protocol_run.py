@@ -8,14 +8,16 @@ Each protocol module registers its parser with ``add_run_options`` and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from fverify.atomic import (check_new_directory, check_new_file, check_writable_directory,
                             write_json)
 from fverify.cli import options
-from fverify.data.image_header import ImageCheck, check_images, check_sizes
+from fverify.data.image_header import EXAMPLES, ImageCheck, check_images, check_sizes
 from fverify.errors import FverifyError
 from fverify.embedding.scoring import aggregation_setting
 from fverify.protocols.evalset import EvalSet, counts
@@ -24,7 +26,8 @@ from fverify.protocols.evalset import EvalSet, counts
 RUNS_DIR = Path("reports/runs")
 
 
-def add_run_options(parser: argparse.ArgumentParser) -> None:
+def add_run_options(parser: argparse.ArgumentParser, face_choice: str) -> None:
+    """The options of a model run; ``face_choice``: the protocol's policy under ``--align``."""
     parser.add_argument(
         "--validate", action="store_true",
         help="check the protocol file(s) and every image/video (present, a complete JPEG/PNG, "
@@ -38,6 +41,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     options.add_extraction(parser)
     options.add_json(parser)
     options.add_model_format(parser)
+    options.add_align(parser, face_choice)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,20 +64,57 @@ def run(args: argparse.Namespace) -> int:
 def run_model(args: argparse.Namespace, evalset: EvalSet, checked: ImageCheck) -> int:
     """Load the model, check the images' size against its input, run the verification, print
     the summary and where the files went."""
-    from fverify.embedding.cache import EmbeddingCache, default_cache_dir
+    from fverify.align.aligned_images import crops_root
+    from fverify.embedding.cache import default_cache_dir
     from fverify.embedding.distributed import init_from_torchrun
     from fverify.models.loading import load_embedder
     from fverify.models.preprocessing import PreprocessingFlags
-    from fverify.report.text import evaluation_lines
-    from fverify.verification import ExtractionSettings, verify
 
     out = args.out or RUNS_DIR / default_run_name(evalset.protocol.name, args.model)
     check_new_directory(out)  # the default folder too, before the model is imported or hashed
     init_from_torchrun(args.device)
     flags = PreprocessingFlags(input_size=args.input_size, color=args.color, mean=args.mean, std=args.std)
     embedder = load_embedder(args.model, arch=args.arch, flags=flags, device=args.device, dtype=args.dtype)
+    cache_dir = args.cache_dir or default_cache_dir()
+    if args.align:
+        from fverify.align.templates import check_crop_size
+
+        check_crop_size(args.align, embedder.input_size)
+        # Under --no-cache the crops live as long as the run.
+        with (tempfile.TemporaryDirectory(prefix="fverify-aligned-") if args.no_cache
+              else contextlib.nullcontext(crops_root(cache_dir))) as root:
+            evalset = align(args, evalset, Path(root), progress=not args.no_progress)
+            return run_checked_model(args, evalset, embedder, out, cache_dir)
     check_sizes(checked, evalset.images, embedder.input_size)
-    cache = None if args.no_cache else EmbeddingCache(args.cache_dir or default_cache_dir())
+    return run_checked_model(args, evalset, embedder, out, cache_dir)
+
+
+def align(args: argparse.Namespace, evalset: EvalSet, root: Path, progress: bool = True) -> EvalSet:
+    """``evalset`` with its raw images aligned (``--align``), crops cached under ``root``;
+    prints what was done and the images that took the centre crop."""
+    from fverify.align.aligned_images import align_evalset, alignment_settings
+
+    settings = alignment_settings(args.align, args.align_face_choice, args.detector)
+    aligned = align_evalset(evalset, settings, root, device=args.device, progress=progress)
+    fallback = aligned.images.alignment["fallback"]
+    print(f"aligned    {len(aligned.images)} images: detector {args.detector}, {args.align} template, "
+          f"{args.align_face_choice} face; no face found in {fallback['count']} "
+          f"({fallback['method']} instead)")
+    for name in fallback["images"][:EXAMPLES]:
+        print(f"  no face  {name}")
+    if fallback["count"] > EXAMPLES:
+        print(f"  ... and {fallback['count'] - EXAMPLES} more, all listed in result.json")
+    return aligned
+
+
+def run_checked_model(args: argparse.Namespace, evalset: EvalSet, embedder, out: Path, cache_dir: Path) -> int:
+    """Run the verification on images known to fit the model; print the summary and where the
+    files went."""
+    from fverify.embedding.cache import EmbeddingCache
+    from fverify.report.text import evaluation_lines
+    from fverify.verification import ExtractionSettings, verify
+
+    cache = None if args.no_cache else EmbeddingCache(cache_dir)
     settings = ExtractionSettings(flip=args.flip, batch_size=args.batch_size, workers=args.workers,
                                   progress=not args.no_progress, cache=cache)
     done = verify(evalset, embedder, out, threshold=args.threshold, extraction=settings,

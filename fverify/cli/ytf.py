@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fverify.align.layouts import LAYOUTS
 from fverify.cli import options
 from fverify.cli.protocol_run import add_run_options, run
 from fverify.embedding.scoring import AGGREGATIONS, DEFAULT_AGGREGATION
@@ -30,5 +31,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "normalise, average, normalise), mean, first_k, random_k, pairwise_mean")
     parser.add_argument("--k", type=int, metavar="N", help="frames per video for first_k / random_k")
     options.add_seed(parser)
-    add_run_options(parser)
+    add_run_options(parser, LAYOUTS["ytf"][1])
     parser.set_defaults(func=run, build_evalset=build_evalset)

@@ -20,8 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from fverify.align.aligned_images import AlignedImages
 from fverify.atomic import atomic_open, write_json
 from fverify.data.images import ImageFiles
+
+# Image lists stored as files, whose bytes can change under the same names.
+_FILE_BACKED = (ImageFiles, AlignedImages)
 
 # Bump when extraction changes its numbers (new batching, folding or flip arithmetic).
 EXTRACTION_VERSION = 1
@@ -48,7 +52,9 @@ class EmbeddingCache:
         record = {
             "extraction_version": EXTRACTION_VERSION,
             "model": model_identity,
-            "images": {"count": len(images), "identity": images.identity(), "content": content_hash(images) if isinstance(images, ImageFiles) else None},
+            "images": {"count": len(images), "identity": images.identity(),
+                       "content": content_hash(images) if isinstance(images, _FILE_BACKED) else None},
+            "alignment": images.alignment["settings"] if isinstance(images, AlignedImages) else None,
             "flip": flip,
         }
         return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest(), record
@@ -73,7 +79,7 @@ class EmbeddingCache:
         return self.path(key)
 
 
-def content_hash(images: ImageFiles) -> str:
+def content_hash(images: ImageFiles | AlignedImages) -> str:
     """BLAKE2b over the bytes of every image file, in list order (in-memory images need none:
     their identity already hashes their bytes). Reading and hashing costs about as much as
     the check every run makes of the images (``fverify bench images``)."""

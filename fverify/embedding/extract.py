@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fverify.align.aligned_images import AlignedImages
 from fverify.data.images import ImageBytes, ImageFiles
 from fverify.embedding.cache import EmbeddingCache
 from fverify.embedding.distributed import gather_rows, rank_and_world, shard
@@ -90,6 +91,7 @@ def unique_images(images: Sequence) -> tuple[np.ndarray, np.ndarray]:
 _IMAGE_KEYS = {
     ImageFiles: lambda images: images.relative_paths,
     ImageBytes: lambda images: images.blobs,
+    AlignedImages: lambda images: images.crops.relative_paths,  # hashes of the sources' bytes
 }
 
 

@@ -11,12 +11,13 @@ multiple of the file's size. No mxnet is needed.
 from __future__ import annotations
 
 import pickle
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from fverify.atomic import atomic_open
-from fverify.data.images import ImageBytes, ImageFiles, encode_image
+from fverify.data.images import ImageBytes, encode_image
 from fverify.errors import FverifyError
 from fverify.protocols.bin_pickle import PickledArray, load_pickle
 from fverify.protocols.evalset import EvalSet
@@ -176,14 +177,6 @@ def _kind(value) -> str:
     return f"a {type(value).__name__}"
 
 
-def _image_bytes(images: ImageFiles | ImageBytes, index: int) -> bytes:
-    if isinstance(images, ImageBytes):
-        blob = images.blobs[index]
-    else:
-        path = images.root / images.relative_paths[index]
-        try:
-            blob = path.read_bytes()
-        except OSError as error:
-            raise FverifyError(f"cannot read image: {error.strerror}", where=str(path),
-                               fix="check that the file exists and is readable") from None
+def _image_bytes(images: Sequence, index: int) -> bytes:
+    blob = images.read_bytes(index)
     return blob if blob.startswith((_JPEG, _PNG)) else encode_image(images[index], "png")

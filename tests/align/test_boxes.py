@@ -45,3 +45,22 @@ def test_square_and_regression_hand_cases():
     assert square.tolist() == [[7.0, 20.0, 17.0, 30.0]]
     moved = regress(torch.tensor([[0.0, 0.0, 9.0, 19.0]]), torch.tensor([[0.1, -0.1, 0.5, 0.0]]))
     np.testing.assert_allclose(moved.numpy(), [[1.0, -2.0, 14.0, 19.0]])
+
+
+def test_nms_in_small_blocks_of_many_images_matches_the_brute_force_rule(monkeypatch):
+    """Groups of very different sizes, processed a few groups and columns at a time."""
+    import fverify.align.boxes as boxes_module
+
+    monkeypatch.setattr(boxes_module, "_NMS_ELEMENTS", 500)
+    monkeypatch.setattr(boxes_module, "_NMS_CHUNK", 7)
+    rng = np.random.default_rng(1)
+    groups = np.repeat(np.arange(12), rng.integers(1, 40, 12))
+    count = len(groups)
+    corners = rng.uniform(0, 40, (count, 2))
+    boxes = np.hstack([corners, corners + rng.uniform(5, 20, (count, 2))])
+    scores = rng.permutation(count) / count
+    shuffled = rng.permutation(count)  # groups need not arrive together
+    boxes, scores, groups = boxes[shuffled], scores[shuffled], groups[shuffled]
+    ours = nms(torch.tensor(boxes), torch.tensor(scores), torch.tensor(groups), 0.4, "union")
+    assert ours.tolist() == brute_force_nms(boxes, scores, groups, 0.4, "union")
+    assert nms(torch.zeros((0, 4)), torch.zeros(0), torch.zeros(0, dtype=torch.long), 0.5).tolist() == []

@@ -29,7 +29,7 @@ def test_a_face_is_found_in_every_single_face_photo(detector, single_face_photos
     missing = [p.name for p, faces in zip(paths, results) if not len(faces)]
     assert missing == []
     for image, faces in zip(images, results):
-        assert faces.scores[0] > 0.9
+        assert faces.scores[0] > 0.85  # a confident detection (O-Net keeps faces above 0.8)
         box, points = faces.boxes[0], faces.landmarks[0]
         # The best face's landmarks lie in its box, eyes above the mouth, left eye left.
         assert (points[:, 0] >= box[0] - 2).all() and (points[:, 0] <= box[2] + 2).all()

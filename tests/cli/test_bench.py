@@ -7,7 +7,7 @@ from fverify.cli.bench import BENCH_TARGETS
 
 
 def test_bench_targets_are_a_registry():
-    assert list(BENCH_TARGETS) == ["eval", "embed", "precision", "images", "data", "train"]
+    assert list(BENCH_TARGETS) == ["eval", "embed", "precision", "images", "data", "train", "align"]
 
 
 def test_bench_eval_prints_and_saves_the_report(tmp_path, capsys):
@@ -41,3 +41,23 @@ def test_bench_rejects_unknown_dtypes(capsys):
     with pytest.raises(SystemExit):
         main(["bench", "embed", "--dtypes", "int8"])
     assert "unknown dtypes" in capsys.readouterr().err
+
+
+def test_bench_align_prints_and_writes_figures(tmp_path, capsys):
+    pytest.importorskip("lz4.frame")
+    from tests.align.conftest import write_raw_folder
+
+    photos = tmp_path / "photos"
+    write_raw_folder(photos, numbers=(1,))
+    code = main(["bench", "align", "--photos", str(photos), "--images", "2", "--large", "1",
+                 "--batch-size", "2", "--repeats", "1", "--device", "cpu", "--out", str(tmp_path / "out")])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "2 photos in" in printed and "torch" in printed
+    figures = json.loads((tmp_path / "out" / "align.json").read_text())
+    rates = figures["ms_per_image"]["torch"]
+    assert set(rates) == {"lfw_size/batched", "lfw_size/one_at_a_time", "large/batched", "large/one_at_a_time"}
+    assert all(ms > 0 for ms in rates.values())
+    assert figures["images"] == {"lfw_size": 2, "large": 1}
+    if "mtcnn-tf" in figures["skipped"]:
+        assert "not installed" in figures["skipped"]["mtcnn-tf"] and "skipped" in printed
