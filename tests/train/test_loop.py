@@ -8,7 +8,7 @@ from fverify.errors import FverifyError
 from fverify.models.checkpoint import read_weights
 from fverify.train.checkpoint import list_checkpoints
 from fverify.train.config import load_config
-from fverify.train.loop import train
+from fverify.train.loop import sgd, train
 from fverify.train.metrics_log import read_metrics
 from tests.train.faces import TinyFaces, tiny_overrides
 
@@ -160,3 +160,24 @@ def test_sigterm_saves_a_checkpoint_and_the_run_resumes(tmp_path):
 def test_divergence_stops_with_a_clear_error(tmp_path):
     with pytest.raises(FverifyError, match="training diverged: the loss is (nan|inf)"):
         run(tmp_path, "d", **{"optim.lr": "1e30", "head.name": "softmax", "head.options": "{}"})
+
+
+def test_the_runs_sgd_updates_as_torchs_for_loop_sgd_bit_for_bit():
+    optim = load_config("tiny", tiny_overrides()).optim
+    torch.manual_seed(0)
+    start = [torch.randn(300, 7), torch.randn(50)]
+    grads = [[torch.randn_like(p) for p in start] for _ in range(3)]
+    results = []
+    for make in (lambda params: sgd(params, optim),
+                 lambda params: torch.optim.SGD(params, lr=optim.lr, momentum=optim.momentum,
+                                                weight_decay=optim.weight_decay, foreach=False)):
+        params = [torch.nn.Parameter(p.clone()) for p in start]
+        optimizer = make(params)
+        for step in grads:
+            for param, grad in zip(params, step):
+                param.grad = grad.clone()
+            optimizer.step()
+        results.append(params)
+    assert optim.momentum > 0 and optim.weight_decay > 0  # every term of the update is exercised
+    assert all(torch.equal(a, b) for a, b in zip(*results))
+    assert not torch.equal(results[0][0], start[0])
