@@ -23,6 +23,7 @@ fastest round is the least disturbed.
 """
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -68,6 +69,7 @@ def run(arch: str = "iresnet18", batch_size: int = 64, steps: int = 3, images: i
         seed: int = 0) -> dict[str, Any]:
     """Measure; rates in images/s, fractions as plain ratios, and the settings."""
     process = Process(0, 1, torch.device("cpu"))
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="fverify-bench-train-") as folder:
         faces = Path(folder) / "faces"
         write_lfw_images(faces, images, seed=seed)
@@ -96,6 +98,8 @@ def run(arch: str = "iresnet18", batch_size: int = 64, steps: int = 3, images: i
         "arch": arch, "input_size": list(input_size), "batch_size": batch_size, "steps": steps,
         "rounds": rounds, "workers": workers, "images": len(dataset), "classes": dataset.num_classes,
         "torch_threads": torch.get_num_threads(), "training_flops_per_image": flops, "dtypes": {},
+        # other work on the machine slows every path: the 1-minute load average before and after
+        "cpu_count": os.cpu_count(), "load_average": [load_before, os.getloadavg()[0]],
     }
     for dtype in dtypes:
         bound = peaks[dtype] / flops
@@ -114,7 +118,9 @@ def summary(figures: dict[str, Any]) -> str:
              f"batch {figures['batch_size']}, forward + backward + SGD step, "
              f"{figures['training_flops_per_image'] / 1e9:.2f} GFLOP per image (3x forward), "
              f"{figures['torch_threads']} torch threads, {figures['workers']} data workers, "
-             f"best of {figures['rounds']} rounds of {figures['steps']} steps"]
+             f"best of {figures['rounds']} rounds of {figures['steps']} steps",
+             f"  load average {figures['load_average'][0]:.1f} before, {figures['load_average'][1]:.1f} after, "
+             f"on {figures['cpu_count']} CPUs (other work slows every path)"]
     for dtype, entry in figures["dtypes"].items():
         lines.append(f"  {dtype:<9} compute-bound {entry['compute_bound_images_per_s']:6.1f} images/s "
                      f"at {entry['peak_flops_per_s'] / 1e9:.0f} GFLOP/s")

@@ -21,6 +21,8 @@ def test_small_run_measures_both_paths_against_the_bound():
         assert entry[f"data_{data}_fraction_of_compute_bound"] == pytest.approx(
             rate / entry["compute_bound_images_per_s"])
     assert "data included" in summary(figures) and "target 60%" in summary(figures)
+    assert figures["cpu_count"] >= 1 and all(load >= 0 for load in figures["load_average"])
+    assert "load average" in summary(figures)
 
 
 def test_three_forwards_is_what_a_training_step_of_iresnet18_computes():
