@@ -35,8 +35,8 @@ from fverify.models.preprocessing import Preprocessing
 from fverify.models.registry import backbone_spec
 from fverify.train import checkpoint as ckpt
 from fverify.train.augment import flip_batch, flip_mask
-from fverify.train.config import (OptimConfig, TrainConfig, config_from_dict, load_config,
-                                  parse_override, set_key, to_toml)
+from fverify.train.config import (TrainConfig, config_from_dict, load_config, parse_override,
+                                  set_key, to_toml)
 from fverify.train.distributed import (Process, all_sum, barrier, epoch_indices, local_batch_size,
                                        start_process)
 from fverify.train.metrics_log import MetricsLog
@@ -141,7 +141,7 @@ class Trainer:
         self.model = TrainModel(backbone, objective).to(process.device, memory_format=memory)
         self.memory_format = memory
         # One optimiser over backbone and head (the head's weights reached through HardMining).
-        self.optimizer = sgd(self.model.parameters(), config.optim)
+        self.optimizer = sgd(self.model.parameters(), config)
         self.scaler = torch.amp.GradScaler(process.device.type, enabled=self.dtype == "float16")
         self.epoch, self.step_in_epoch, self.global_step = 1, 0, 0
         self.epoch_tally, self.interval_tally = Tally(), Tally()
@@ -436,10 +436,11 @@ class Trainer:
         return SummaryWriter(str(self.run_dir / "tensorboard"))
 
 
-def sgd(parameters: Iterator[nn.Parameter], optim: OptimConfig) -> torch.optim.SGD:
-    """The run's SGD (momentum, weight decay). Fused where torch has the kernel for CPU and
-    CUDA (2.4 on): one pass over each parameter instead of one per term, the step about 2x
-    faster on CPU, with the for-loop's update bit for bit."""
+def sgd(parameters: Iterator[nn.Parameter], config: TrainConfig) -> torch.optim.SGD:
+    """The run's SGD (``optim``: lr, momentum, weight decay). Fused where torch has the
+    kernel for CPU and CUDA (2.4 on): one pass over each parameter instead of one per term,
+    the step about 2x faster on CPU, with the for-loop's update bit for bit."""
+    optim = config.optim
     fused = {"fused": True} if torch.__version__ >= "2.4" else {}
     return torch.optim.SGD(parameters, lr=optim.lr, momentum=optim.momentum,
                            weight_decay=optim.weight_decay, **fused)

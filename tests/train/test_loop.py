@@ -163,12 +163,13 @@ def test_divergence_stops_with_a_clear_error(tmp_path):
 
 
 def test_the_runs_sgd_updates_as_torchs_for_loop_sgd_bit_for_bit():
-    optim = load_config("tiny", tiny_overrides()).optim
+    config = load_config("tiny", tiny_overrides())
+    optim = config.optim
     torch.manual_seed(0)
     start = [torch.randn(300, 7), torch.randn(50)]
     grads = [[torch.randn_like(p) for p in start] for _ in range(3)]
     results = []
-    for make in (lambda params: sgd(params, optim),
+    for make in (lambda params: sgd(params, config),
                  lambda params: torch.optim.SGD(params, lr=optim.lr, momentum=optim.momentum,
                                                 weight_decay=optim.weight_decay, foreach=False)):
         params = [torch.nn.Parameter(p.clone()) for p in start]
