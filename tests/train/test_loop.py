@@ -182,4 +182,3 @@ def test_sigterm_saves_a_checkpoint_and_the_run_resumes(tmp_path):
 def test_divergence_stops_with_a_clear_error(tmp_path):
     with pytest.raises(FverifyError, match="training diverged: the loss is (nan|inf)"):
         run(tmp_path, "d", **{"optim.lr": "1e30", "head.name": "softmax", "head.options": "{}"})
-
