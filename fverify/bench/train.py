@@ -2,21 +2,28 @@
 compute-bound rate measured in the same run on this machine.
 
 The trainer (:class:`fverify.train.loop.Trainer`, the ``arcface`` recipe: iresnet18, 112x112,
-SGD) runs forward + backward + optimiser step on batches of ``batch_size`` images, in each
-dtype asked for (float32, bf16 autocast on CPU):
+SGD) runs its own :meth:`~fverify.train.loop.Trainer.step` (flip, normalise, forward, backward,
+optimiser step) on batches of ``batch_size`` images, in each dtype asked for (float32, bf16
+autocast on CPU):
 
-- data included: batches from the trainer's own DataLoader over synthetic face JPEGs in an
-  identity-folder tree (decoding in ``workers`` processes, collation, flips, normalisation);
+- data included: the trainer's own DataLoader over synthetic face JPEGs in an identity-folder
+  tree, started afresh for each timed run, so that every batch is read, decoded and collated
+  (in ``workers`` processes) inside the timed window, worker start-up included; a loader
+  kept between runs would have filled its prefetch queue while the other path was timed;
 - data excluded: one batch, already decoded, stepped again and again.
 
 Compute-bound rate: the machine's matrix-multiply peak in that dtype
-(:func:`fverify.bench.embed.peak_flops_per_second`) over 3x the forward FLOPs of an image (the
-usual estimate of forward + backward; the head's and the optimiser's work are left out, so the
-bound is slightly generous to the trainer). Paths alternate for ``rounds`` rounds and each
-keeps its best round, as ``bench embed`` does.
+(:func:`fverify.bench.embed.peak_flops_per_second`, the torch threads training uses) over 3x
+the forward FLOPs of an image (forward + backward: the input and weight gradients of every
+convolution and linear layer cost one forward each; the stem's input gradient is not
+computed, 0.3% of the total, and the head's and the optimiser's work are left out, so the
+bound is slightly generous to the trainer). Paths and the peak alternate for ``rounds``
+rounds and each keeps its best round, as ``bench embed`` does: on a shared machine the
+fastest round is the least disturbed.
 """
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -42,11 +49,27 @@ def _timed(steps: int, work: Callable[[], None]) -> float:
     return time.perf_counter() - start
 
 
+def _timed_with_data(trainer: Trainer, steps: int) -> float:
+    """Seconds for ``steps`` steps fed by a DataLoader started inside the timed window, at
+    the trainer's position in its epoch (a new epoch when fewer than ``steps`` batches are left)."""
+    if trainer.steps_per_epoch - trainer.step_in_epoch < steps:
+        trainer.step_in_epoch = 0
+    start = time.perf_counter()
+    batches = trainer.batches()
+    for _ in range(steps):
+        trainer.step(*next(batches))
+    seconds = time.perf_counter() - start
+    del batches  # stops the workers before anything else is timed
+    trainer.step_in_epoch += steps
+    return seconds
+
+
 def run(arch: str = "iresnet18", batch_size: int = 64, steps: int = 3, images: int = 512,
         dtypes: Sequence[str] = ("float32", "bfloat16"), workers: int = 2, rounds: int = 2,
         seed: int = 0) -> dict[str, Any]:
     """Measure; rates in images/s, fractions as plain ratios, and the settings."""
     process = Process(0, 1, torch.device("cpu"))
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="fverify-bench-train-") as folder:
         faces = Path(folder) / "faces"
         write_lfw_images(faces, images, seed=seed)
@@ -58,33 +81,29 @@ def run(arch: str = "iresnet18", batch_size: int = 64, steps: int = 3, images: i
                                              f"engine.precision={dtype}", "engine.device=cpu",
                                              "engine.progress=false", f"engine.seed={seed}"])
             trainer = Trainer(config, Path(folder) / f"run-{dtype}", dataset, process, lambda line: None)
-            batches = trainer.batches()
-            fixed = next(batches)
+            fixed = next(trainer.batches())
             trainer.step(*fixed)  # warm-up: oneDNN builds its kernels on first use
-            trainers[dtype] = (trainer, batches, fixed)
+            trainers[dtype] = (trainer, fixed)
         seconds = {(dtype, data): float("inf") for dtype in dtypes for data in ("included", "excluded")}
+        peaks = dict.fromkeys(dtypes, 0.0)
         for _ in range(rounds):
-            for dtype, (trainer, batches, fixed) in trainers.items():
-                if trainer.steps_per_epoch - trainer.step_in_epoch <= steps:  # fresh epoch of batches
-                    trainer.step_in_epoch = 0
-                    batches = trainer.batches()
-                    trainers[dtype] = (trainer, batches, fixed)
-                seconds[dtype, "included"] = min(seconds[dtype, "included"],
-                                                 _timed(steps, lambda: trainer.step(*next(batches))))
-                trainer.step_in_epoch += steps
+            for dtype, (trainer, fixed) in trainers.items():
+                seconds[dtype, "included"] = min(seconds[dtype, "included"], _timed_with_data(trainer, steps))
                 seconds[dtype, "excluded"] = min(seconds[dtype, "excluded"],
                                                  _timed(steps, lambda: trainer.step(*fixed)))
+                peaks[dtype] = max(peaks[dtype], peak_flops_per_second(dtype))
         input_size = tuple(dataset.input_size)
         flops = 3 * flops_per_forward(trainers[dtypes[0]][0].model.backbone.eval(), input_size)
     figures: dict[str, Any] = {
         "arch": arch, "input_size": list(input_size), "batch_size": batch_size, "steps": steps,
         "rounds": rounds, "workers": workers, "images": len(dataset), "classes": dataset.num_classes,
         "torch_threads": torch.get_num_threads(), "training_flops_per_image": flops, "dtypes": {},
+        # other work on the machine slows every path: the 1-minute load average before and after
+        "cpu_count": os.cpu_count(), "load_average": [load_before, os.getloadavg()[0]],
     }
     for dtype in dtypes:
-        peak = peak_flops_per_second(dtype)
-        bound = peak / flops
-        entry = {"peak_flops_per_s": peak, "compute_bound_images_per_s": bound}
+        bound = peaks[dtype] / flops
+        entry = {"peak_flops_per_s": peaks[dtype], "compute_bound_images_per_s": bound}
         for data in ("included", "excluded"):
             rate = steps * batch_size / seconds[dtype, data]
             entry[f"data_{data}_images_per_s"] = rate
@@ -99,7 +118,9 @@ def summary(figures: dict[str, Any]) -> str:
              f"batch {figures['batch_size']}, forward + backward + SGD step, "
              f"{figures['training_flops_per_image'] / 1e9:.2f} GFLOP per image (3x forward), "
              f"{figures['torch_threads']} torch threads, {figures['workers']} data workers, "
-             f"best of {figures['rounds']} rounds of {figures['steps']} steps"]
+             f"best of {figures['rounds']} rounds of {figures['steps']} steps",
+             f"  load average {figures['load_average'][0]:.1f} before, {figures['load_average'][1]:.1f} after, "
+             f"on {figures['cpu_count']} CPUs (other work slows every path)"]
     for dtype, entry in figures["dtypes"].items():
         lines.append(f"  {dtype:<9} compute-bound {entry['compute_bound_images_per_s']:6.1f} images/s "
                      f"at {entry['peak_flops_per_s'] / 1e9:.0f} GFLOP/s")

@@ -1,12 +1,15 @@
 import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
 
-from fverify.bench.train import run, summary
-from fverify.models.registry import backbone_spec
 from fverify.bench.embed import flops_per_forward
+from fverify.bench.train import run, summary
+from fverify.models.iresnet import iresnet18
+from fverify.models.registry import backbone_spec
 
 
 def test_small_run_measures_both_paths_against_the_bound():
-    figures = run(arch="tinycnn", batch_size=4, steps=1, images=12, dtypes=("float32",), workers=0, rounds=1)
+    figures = run(arch="tinycnn", batch_size=4, steps=2, images=12, dtypes=("float32",), workers=0, rounds=2)
     assert figures["training_flops_per_image"] == 3 * flops_per_forward(backbone_spec("tinycnn").build(512).eval(),
                                                                        (112, 112))
     entry = figures["dtypes"]["float32"]
@@ -18,3 +21,18 @@ def test_small_run_measures_both_paths_against_the_bound():
         assert entry[f"data_{data}_fraction_of_compute_bound"] == pytest.approx(
             rate / entry["compute_bound_images_per_s"])
     assert "data included" in summary(figures) and "target 60%" in summary(figures)
+    assert figures["cpu_count"] >= 1 and all(load >= 0 for load in figures["load_average"])
+    assert "load average" in summary(figures)
+
+
+def test_three_forwards_is_what_a_training_step_of_iresnet18_computes():
+    # torch's FLOP counter over a real forward + backward (on the meta device: shapes only)
+    # counts each convolution's and linear layer's input and weight gradients: two more
+    # forwards, less the stem's input gradient, which autograd does not compute.
+    stem = 2 * 3 * 64 * 9 * 112 * 112
+    with torch.device("meta"):
+        backbone = iresnet18().train()
+        with FlopCounterMode(display=False) as counter:
+            backbone(torch.zeros(2, 3, 112, 112)).sum().backward()
+    per_image = counter.get_total_flops() / 2
+    assert per_image == 3 * flops_per_forward(iresnet18().eval(), (112, 112)) - stem

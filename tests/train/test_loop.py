@@ -8,7 +8,7 @@ from fverify.errors import FverifyError
 from fverify.models.checkpoint import read_weights
 from fverify.train.checkpoint import list_checkpoints
 from fverify.train.config import load_config
-from fverify.train.loop import train
+from fverify.train.loop import sgd, train
 from fverify.train.metrics_log import read_metrics
 from tests.train.faces import TinyFaces, tiny_overrides
 
@@ -62,6 +62,28 @@ def test_gradient_accumulation_computes_the_same_steps(tmp_path):
     assert any(not torch.equal(a[k], b[k]) for k in a)  # a different summation order...
     for k in a:  # ...of the same sums (float32, 6 SGD steps)
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5)
+
+
+def test_the_runs_sgd_updates_as_torchs_for_loop_sgd_bit_for_bit():
+    config = load_config("tiny", tiny_overrides())
+    optim = config.optim
+    torch.manual_seed(0)
+    start = [torch.randn(300, 7), torch.randn(50)]
+    grads = [[torch.randn_like(p) for p in start] for _ in range(3)]
+    results = []
+    for make in (lambda params: sgd(params, config),
+                 lambda params: torch.optim.SGD(params, lr=optim.lr, momentum=optim.momentum,
+                                                weight_decay=optim.weight_decay, foreach=False)):
+        params = [torch.nn.Parameter(p.clone()) for p in start]
+        optimizer = make(params)
+        for step in grads:
+            for param, grad in zip(params, step):
+                param.grad = grad.clone()
+            optimizer.step()
+        results.append(params)
+    assert optim.momentum > 0 and optim.weight_decay > 0  # every term of the update is exercised
+    assert all(torch.equal(a, b) for a, b in zip(*results))
+    assert not torch.equal(results[0][0], start[0])
 
 
 def test_decode_failures_are_counted_excluded_and_stop_the_run_past_the_limit(tmp_path):
