@@ -298,10 +298,12 @@ class Trainer:
         indices = epoch_indices(len(self.dataset), self.config.engine.seed, self.epoch, self.process)
         indices = indices[self.step_in_epoch * self.local_batch:self.steps_per_epoch * self.local_batch]
         workers = self.config.data.workers
-        return iter(torch.utils.data.DataLoader(
+        loader = torch.utils.data.DataLoader(
             self.dataset, batch_size=self.local_batch, sampler=indices.tolist(), num_workers=workers,
             pin_memory=self.process.device.type == "cuda", persistent_workers=False,
-            prefetch_factor=4 if workers else None, worker_init_fn=_ignore_interrupts))
+            prefetch_factor=4 if workers else None, worker_init_fn=_ignore_interrupts)
+        with _interrupts_held():  # the workers start here
+            return iter(loader)
 
     def _run_epoch(self, signals: _StopSignals) -> str | None:
         config, engine = self.config, self.config.engine
@@ -524,12 +526,35 @@ def sgd(parameters: Iterator[nn.Parameter], config: TrainConfig) -> torch.optim.
                            weight_decay=optim.weight_decay, **fused)
 
 
+INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back (blocked, not lost) while DataLoader workers are forked:
+    a forked worker inherits the block, so a signal to the process group that lands between
+    its fork and :func:`_ignore_interrupts` waits instead of killing it (torch's worker loop
+    installs, before the init function runs, a SIGTERM handler that dies of any SIGTERM not
+    sent by the parent). The main process gets its signal on release."""
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX: no process groups to guard against
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _ignore_interrupts(worker_id: int) -> None:
     """DataLoader workers ignore SIGINT and SIGTERM, which Ctrl-C, schedulers and torchrun
     send to the whole process group: the main process finishes its step and checkpoints, which
-    needs the workers alive until then (they end with the main process)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    needs the workers alive until then (they end with the main process). Then the block
+    inherited from :func:`_interrupts_held` is lifted: what was held back is ignored."""
+    for number in INTERRUPTS:
+        signal.signal(number, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)
 
 
 def epoch_line(record: dict[str, Any], epochs: int) -> str:

@@ -142,6 +142,28 @@ def test_a_new_run_refuses_a_used_folder(tmp_path):
         run(tmp_path, "used")
 
 
+def test_a_sigterm_between_a_workers_fork_and_its_init_function_is_held_then_ignored():
+    # torch's worker loop installs a SIGTERM handler that dies of a SIGTERM not from the parent
+    # before it calls worker_init_fn; the trainer forks its workers with the signal held back.
+    import os
+    import signal
+
+    from fverify.train.loop import _ignore_interrupts, _interrupts_held
+
+    def fork_a_worker():
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as deadly as torch's handler
+            os.kill(os.getpid(), signal.SIGTERM)  # the group's signal, before the init function
+            _ignore_interrupts(0)
+            os._exit(7)
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+    with _interrupts_held():
+        assert fork_a_worker() == 7
+    assert fork_a_worker() == -signal.SIGTERM  # not held: the worker dies
+
+
 def test_sigterm_to_the_process_group_saves_a_checkpoint_and_the_run_resumes(tmp_path):
     # Sent to the whole process group, as schedulers and torchrun do: the DataLoader worker
     # gets it too, and must live on until the main process has saved.
