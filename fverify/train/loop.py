@@ -183,6 +183,8 @@ class Trainer:
         # The epoch that ended at the last epoch-end checkpoint while its validation and
         # record are not yet written: {"epoch", "lr", "seconds", "tally"}, else None.
         self.pending_epoch: dict[str, Any] | None = None
+        self.epoch_started = clock()  # set again as each epoch starts
+        self.epoch_seconds_before = 0.0  # of an epoch resumed mid-way
         if state is not None:
             self._restore(state)
         # failures so far in this epoch, over all processes (a resumed run continues the count)
@@ -213,6 +215,7 @@ class Trainer:
                 fix="resume with the data the run was started on")
         self.epoch, self.step_in_epoch = position["epoch"], position["step_in_epoch"]
         self.global_step = position["global_step"]
+        self.epoch_seconds_before = position.get("epoch_seconds", 0.0)  # absent from older checkpoints
         ckpt.restore_rng_state(state["rng"])
         if self.process.is_main:  # the saved sums are totals over the processes that wrote them
             self.epoch_tally = Tally.from_state(state["tallies"]["epoch"])
@@ -252,7 +255,8 @@ class Trainer:
                 scaler=self.scaler.state_dict(),
                 position={"epoch": self.epoch, "step_in_epoch": self.step_in_epoch,
                           "global_step": self.global_step,
-                          "steps_per_epoch": self.steps_per_epoch},
+                          "steps_per_epoch": self.steps_per_epoch,
+                          "epoch_seconds": clock() - self.epoch_started if self.step_in_epoch else 0.0},
                 rng=ckpt.rng_state(), config=self.config.to_dict(),
                 training=self.training_info(), fverify_version=__version__,
                 world_size=self.process.world,
@@ -313,7 +317,10 @@ class Trainer:
         self.model.train()
         batches = self.batches()
         progress = self._progress()
-        epoch_started = clock()
+        # An epoch resumed mid-way counts the seconds it had run before its checkpoint, not
+        # the time the run was stopped.
+        self.epoch_started = clock() - self.epoch_seconds_before
+        self.epoch_seconds_before = 0.0
         while self.step_in_epoch < self.steps_per_epoch:
             started = clock()
             images, labels, indices = next(batches)
@@ -340,7 +347,7 @@ class Trainer:
                 self.save_checkpoint()
         if progress is not None:
             progress.close()
-        self._end_epoch(lr, clock() - epoch_started)
+        self._end_epoch(lr, clock() - self.epoch_started)
         return None
 
     def _stop_reason(self, signals: _StopSignals) -> str | None:

@@ -346,6 +346,29 @@ def test_rates_count_the_steps_time_not_the_epoch_end_or_the_previous_epoch(tmp_
         assert record["data_wait_fraction"] == pytest.approx(0.08 / 0.18)
 
 
+def test_an_epoch_resumed_mid_way_counts_its_seconds_before_the_stop_not_the_downtime(tmp_path, monkeypatch):
+    # A fake clock: each forward takes 1 s, nothing else takes time; the run stops at step 8
+    # (epoch 2, 2 of 6 steps done), "waits" 1000 s, and resumes.
+    from fverify.train import loop
+    from fverify.train.objective import TrainModel
+
+    now = [0.0]
+    monkeypatch.setattr(loop, "clock", lambda: now[0])
+    forward = TrainModel.forward
+
+    def slow_forward(self, images, labels):
+        now[0] += 1.0
+        return forward(self, images, labels)
+
+    monkeypatch.setattr(TrainModel, "forward", slow_forward)
+    seconds = lambda name: [r["seconds"] for r in read_metrics(tmp_path / name / "metrics.jsonl") if r["kind"] == "epoch"]
+    run(tmp_path, "whole")
+    run(tmp_path, "split", **{"engine.stop_after_steps": 8})
+    now[0] += 1000.0
+    run(tmp_path, "split", "engine.stop_after_steps=0", resume=True)
+    assert seconds("whole") == seconds("split") == [6.0, 6.0]
+
+
 def test_sphereface_anneals_per_optimiser_step_under_accumulation(tmp_path):
     head = {"head.name": "sphereface", "head.options": "{}", "optim.epochs": 1}
     one = read_weights(run(tmp_path, "one", **head).checkpoint)["head"]["iteration"]
