@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads on first use: `fverify --help` lists this command without it
+    import pandas as pd
 
 from fverify.metrics.accuracy import SE_LABEL, STD_LABEL
 from fverify.metrics.evaluation import FAR_TARGETS
@@ -58,6 +60,8 @@ def tidy_frame(statistics: ReportStatistics) -> pd.DataFrame:
         for metric, value in zip(COMPARISON_METRICS, values):
             note = comparison.verdict if metric == "holm_p" else ""
             records.append((comparison.a, comparison.protocol, metric, value, comparison.b, note))
+    import pandas as pd
+
     frame = pd.DataFrame.from_records(records, columns=list(TIDY_COLUMNS))
     frame["value"] = pd.to_numeric(frame["value"])
     return frame
