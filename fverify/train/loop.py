@@ -217,12 +217,13 @@ class Trainer:
         self.global_step = position["global_step"]
         self.epoch_seconds_before = position.get("epoch_seconds", 0.0)  # absent from older checkpoints
         ckpt.restore_rng_state(state["rng"])
+        worlds = {"saved_world": state["world_size"], "world": self.process.world}
         if self.process.is_main:  # the saved sums are totals over the processes that wrote them
-            self.epoch_tally = Tally.from_state(state["tallies"]["epoch"])
-            self.interval_tally = Tally.from_state(state["tallies"]["interval"])
+            self.epoch_tally = Tally.from_state(state["tallies"]["epoch"], **worlds)
+            self.interval_tally = Tally.from_state(state["tallies"]["interval"], **worlds)
         pending = state.get("pending_epoch")  # absent from checkpoints of older fverify versions
         if pending is not None:
-            self.pending_epoch = {**pending, "tally": Tally.from_state(pending["tally"])}
+            self.pending_epoch = {**pending, "tally": Tally.from_state(pending["tally"], **worlds)}
 
     def training_info(self) -> dict[str, Any]:
         """The ``training`` key of model.pt and every checkpoint (train-interfaces.md).

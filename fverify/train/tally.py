@@ -17,6 +17,7 @@ from fverify.losses import HardMiningRecord
 P_Y_BINS = [round(0.05 * i, 2) for i in range(21)]
 HARD_BELOW = 0.5  # a sample is hard when its target probability p_y is below this
 WEIGHT_QUANTILES = ("0.05", "0.25", "0.5", "0.75", "0.95")
+TIME_SUMS = ("wait_s", "step_s")  # seconds, summed over processes
 SUMS = ("loss_sum", "base_loss_sum", "samples", "decode_failures", "images", "wait_s", "step_s",
         "hard", "easy_loss_sum", "hard_loss_sum")
 
@@ -77,9 +78,15 @@ class Tally:
                 "weights": torch.from_numpy(weights.astype(np.float32))}
 
     @classmethod
-    def from_state(cls, state: dict) -> "Tally":
+    def from_state(cls, state: dict, *, saved_world: int = 1, world: int = 1) -> "Tally":
+        """The tally a checkpoint of ``saved_world`` processes holds, continued by ``world``:
+        the seconds (summed over processes, then divided by the process count for a rate)
+        are rescaled to the new count, so the interval that spans the resume reports the
+        same seconds per process."""
         tally = cls()
         tally.sums.update(state["sums"])
+        for name in TIME_SUMS:
+            tally.sums[name] *= world / saved_world
         tally.histogram = state["histogram"].numpy().astype(np.int64)
         tally.weights = [state["weights"].numpy()]
         return tally

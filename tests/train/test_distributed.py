@@ -68,8 +68,9 @@ def test_two_gloo_processes_equal_one_and_resume_in_one(tmp_path):
         if path != checkpoint_path(resumed_run, 7):
             path.unlink()
     mid = read_weights(checkpoint_path(resumed_run, 7))
+    seconds = mid["position"].pop("epoch_seconds")  # of epoch 2 so far: one step's wall time
     assert mid["world_size"] == 2 and mid["position"] == {"epoch": 2, "step_in_epoch": 1, "global_step": 7,
-                                                          "steps_per_epoch": 6}
+                                                          "steps_per_epoch": 6} and seconds > 0
     lines = []
     resumed = train(None, resumed_run, resume=True, report=lines.append)
     assert any("resuming a run of 2 processes under 1" in line for line in lines)

@@ -26,6 +26,19 @@ def test_epoch_hard_mining_record_by_hand():
     assert tally.mean("base_loss_sum") == pytest.approx((2.3 + 0.5 + 0.03 + 0.8) / 4)
 
 
+def test_a_resume_under_another_process_count_keeps_the_seconds_per_process():
+    # 2 processes ran 5 s each before the checkpoint (10 s summed); 1 process continues.
+    saved = Tally()
+    saved.add("step_s", 10.0)
+    saved.add("wait_s", 4.0)
+    saved.add("images", 64)
+    resumed = Tally.from_state(saved.state(), saved_world=2, world=1)
+    assert (resumed.sums["step_s"], resumed.sums["wait_s"], resumed.sums["images"]) == (5.0, 2.0, 64)
+    resumed.add("step_s", 5.0)  # 5 s more, on the one process
+    resumed.add("images", 64)
+    assert resumed.sums["images"] / (resumed.sums["step_s"] / 1) == 12.8  # 128 images in 10 s
+
+
 def test_state_round_trip():
     tally = Tally()
     tally.add_batch(1.0, record([0.2], [1.6], [1.5]))
