@@ -25,7 +25,6 @@ and no length field can make the reader allocate more than ``max_record_bytes``.
 """
 from __future__ import annotations
 
-import io
 import math
 import os
 import struct

@@ -7,7 +7,6 @@ from fverify.bench.insightface_loop import insightface_grid_loop
 from fverify.errors import FverifyError
 from fverify.metrics.threshold import (
     INSIGHTFACE_THRESHOLDS,
-    THRESHOLD_SEARCHES,
     exact_kfold,
     grid_kfold,
     insightface_distance,

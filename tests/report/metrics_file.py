@@ -1,5 +1,7 @@
-"""Write ``metrics.jsonl`` files in the trainer's schema (fverify.train-metrics/1) for tests."""
+"""Write ``metrics.jsonl`` files in the trainer's schema (fverify.train-metrics/1) for tests,
+and copies of runs whose model came from the trainer."""
 import json
+import shutil
 
 import numpy as np
 
@@ -61,3 +63,16 @@ def example_run(root, recipe, *, epochs=4, steps_per_epoch=20, active=False, see
                              accuracy=0.6 + 0.3 * e / (epochs + 1) + (0.02 if active else 0), se=0.01 + 0.002 * e,
                              weight_mean=1.5 * histogram[:10].sum() / histogram.sum()))
     return write(root / "metrics.jsonl", records)
+
+
+def trained(source, target, recipe, base_recipe, run_dir=None, **training):
+    """A copy of the run at ``source`` whose model came from `fverify train`: the training
+    record the trainer writes (more fields in ``training``), its run folder at ``run_dir``
+    (default: the copy itself)."""
+    shutil.copytree(source, target)
+    result = json.loads((target / "result.json").read_text())
+    result["model"]["training"] = {"recipe": recipe, "base_recipe": base_recipe, "hard_mining": base_recipe is not None,
+                                   "head": "arcface", "run_dir": str(run_dir or target), "config_sha256": "0" * 64,
+                                   **training}
+    (target / "result.json").write_text(json.dumps(result))
+    return str(target)

@@ -4,7 +4,6 @@ import base64
 import csv
 import json
 import re
-import shutil
 
 import pytest
 
@@ -121,24 +120,13 @@ def test_a_failed_report_leaves_no_folder(report_runs, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def trained(source, target, recipe, base_recipe, run_dir):
-    """A copy of a run whose model came from `fverify train` (the training record of the
-    interface the trainer writes), its training folder at ``run_dir``."""
-    shutil.copytree(source, target)
-    result = json.loads((target / "result.json").read_text())
-    result["model"]["training"] = {"recipe": recipe, "base_recipe": base_recipe, "hard_mining": base_recipe is not None,
-                                   "head": "arcface", "run_dir": str(run_dir), "config_sha256": "0" * 64}
-    (target / "result.json").write_text(json.dumps(result))
-    return str(target)
-
-
 def test_models_from_the_trainer_bring_their_training_curves(report_runs, tmp_path):
     base_dir, hm_dir = tmp_path / "train-arcface", tmp_path / "train-hm-arcface"
     metrics_file.example_run(base_dir, "arcface")
     metrics_file.example_run(hm_dir, "hm-arcface", active=True, seed=1)
-    runs = [trained(report_runs["lfw-coarse"], tmp_path / "a", "arcface", None, base_dir),
-            trained(report_runs["lfw-fine"], tmp_path / "b", "hm-arcface", "arcface", hm_dir),
-            trained(report_runs["lfw-noise"], tmp_path / "c", "cosface", None, tmp_path / "moved-away")]
+    runs = [metrics_file.trained(report_runs["lfw-coarse"], tmp_path / "a", "arcface", None, base_dir),
+            metrics_file.trained(report_runs["lfw-fine"], tmp_path / "b", "hm-arcface", "arcface", hm_dir),
+            metrics_file.trained(report_runs["lfw-noise"], tmp_path / "c", "cosface", None, tmp_path / "moved-away")]
     done = make_report(runs, tmp_path / "report", formats=["md", "html"])
     training = ["training-loss.png", "training-validation.png", "training-hard_mining.png", "training-p_y.png"]
     assert [f.name for f in done.report.figures][-4:] == training
@@ -154,6 +142,6 @@ def test_models_from_the_trainer_bring_their_training_curves(report_runs, tmp_pa
 def test_a_malformed_training_log_is_refused(report_runs, tmp_path):
     broken = tmp_path / "train"
     metrics_file.write(broken / "metrics.jsonl", [{"schema": "other/1", "kind": "start"}])
-    run = trained(report_runs["lfw-coarse"], tmp_path / "a", "arcface", None, broken)
+    run = metrics_file.trained(report_runs["lfw-coarse"], tmp_path / "a", "arcface", None, broken)
     with pytest.raises(FverifyError, match="metrics.jsonl:1"):
         make_report([run], tmp_path / "report")

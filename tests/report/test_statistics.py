@@ -1,7 +1,6 @@
 """The report's statistics: cells equal the RunResults, comparisons equal `fverify evaluate
 --compare`, Holm across every comparison, the automatic HM-X vs X pairing, and refusals."""
 import json
-from pathlib import Path
 import shutil
 
 import numpy as np
@@ -14,6 +13,7 @@ from fverify.report.runs import load_runs
 from fverify.report.statistics import build_statistics
 from fverify.scores import write_scores
 from tests.report.conftest import protocol_run
+from tests.report.metrics_file import trained
 
 ALL = ("lfw-coarse", "lfw-fine", "lfw-noise", "ytf-coarse", "ytf-fine")
 
@@ -98,24 +98,15 @@ def test_no_baseline_and_no_training_records_means_no_comparisons(report_runs):
     assert statistics.comparisons == () and statistics.pairing.startswith("none")
 
 
-def with_training(source, target, recipe, base_recipe):
-    shutil.copytree(source, target)
-    result = json.loads((target / "result.json").read_text())
-    result["model"]["training"] = {"recipe": recipe, "base_recipe": base_recipe, "hard_mining": base_recipe is not None,
-                                   "head": "arcface", "run_dir": str(target), "config_sha256": "0" * 64}
-    (target / "result.json").write_text(json.dumps(result))
-    return str(target)
-
-
 def test_hm_runs_are_paired_with_their_base_recipe_from_the_training_records(report_runs, tmp_path):
-    runs = [with_training(report_runs["lfw-coarse"], tmp_path / "base", "arcface", None),
-            with_training(report_runs["lfw-fine"], tmp_path / "hm", "hm-arcface", "arcface"),
-            with_training(report_runs["lfw-noise"], tmp_path / "other", "cosface", None)]
+    runs = [trained(report_runs["lfw-coarse"], tmp_path / "base", "arcface", None),
+            trained(report_runs["lfw-fine"], tmp_path / "hm", "hm-arcface", "arcface"),
+            trained(report_runs["lfw-noise"], tmp_path / "other", "cosface", None)]
     statistics = build_statistics(load_runs(runs))
     assert [(c.a, c.b, c.protocol) for c in statistics.comparisons] == [("hm-arcface", "arcface", "lfw")]
     assert "base recipe" in statistics.pairing
     # A second checkpoint of the base recipe, labelled apart: which one HM-X goes with is unclear.
-    runs.append(with_training(report_runs["lfw-noise"], tmp_path / "base2", "arcface", None))
+    runs.append(trained(report_runs["lfw-noise"], tmp_path / "base2", "arcface", None))
     with pytest.raises(FverifyError, match="could be compared with any of arcface, arcface seed 2"):
         build_statistics(load_runs(runs, {runs[-1]: "arcface seed 2"}))
 
@@ -123,27 +114,21 @@ def test_hm_runs_are_paired_with_their_base_recipe_from_the_training_records(rep
 def test_hm_set_over_a_base_recipe_is_labelled_apart_and_paired_by_its_pairing_key(report_runs, tmp_path):
     # `--set hard_mining.enabled=true` on arcface: the same recipe name as the base run; the
     # trainer records the label HM-arcface and the key of the training both runs share.
-    def trained(source, name, label, hard_mining, key):
-        target = Path(with_training(source, tmp_path / name, "arcface", "arcface" if hard_mining else None))
-        result = json.loads((target / "result.json").read_text())
-        result["model"]["training"].update(label=label, pairing_key=key)
-        (target / "result.json").write_text(json.dumps(result))
-        return str(target)
+    def run(source, name, label, hard_mining, key):
+        return trained(source, tmp_path / name, "arcface", "arcface" if hard_mining else None,
+                       label=label, pairing_key=key)
 
-    runs = [trained(report_runs["lfw-coarse"], "base", "arcface", False, "a" * 64),
-            trained(report_runs["lfw-fine"], "hm", "HM-arcface", True, "a" * 64),
-            trained(report_runs["lfw-noise"], "base-other-lr", "arcface lr 0.1", False, "b" * 64)]
+    runs = [run(report_runs["lfw-coarse"], "base", "arcface", False, "a" * 64),
+            run(report_runs["lfw-fine"], "hm", "HM-arcface", True, "a" * 64),
+            run(report_runs["lfw-noise"], "base-other-lr", "arcface lr 0.1", False, "b" * 64)]
     statistics = build_statistics(load_runs(runs, {runs[2]: "arcface lr 0.1"}))
     assert [(c.a, c.b) for c in statistics.comparisons] == [("HM-arcface", "arcface")]
 
 
 def test_a_keyed_hm_run_pairs_by_recipe_name_with_a_base_checkpoint_older_than_the_key(report_runs, tmp_path):
-    base = with_training(report_runs["lfw-coarse"], tmp_path / "base", "arcface", None)  # no pairing_key
-    hm = Path(with_training(report_runs["lfw-fine"], tmp_path / "hm", "hm-arcface", "arcface"))
-    result = json.loads((hm / "result.json").read_text())
-    result["model"]["training"]["pairing_key"] = "a" * 64
-    (hm / "result.json").write_text(json.dumps(result))
-    statistics = build_statistics(load_runs([base, str(hm)]))
+    base = trained(report_runs["lfw-coarse"], tmp_path / "base", "arcface", None)  # no pairing_key
+    hm = trained(report_runs["lfw-fine"], tmp_path / "hm", "hm-arcface", "arcface", pairing_key="a" * 64)
+    statistics = build_statistics(load_runs([base, hm]))
     assert [(c.a, c.b) for c in statistics.comparisons] == [("hm-arcface", "arcface")]
 
 
