@@ -24,6 +24,7 @@ import numpy as np
 
 from fverify.atomic import atomic_open, write_json
 from fverify.data.images import ImageFiles, decode_image, encode_image
+from fverify.hashing import json_sha256
 from fverify.protocols.evalset import EvalSet
 
 ALIGNED_SUBFOLDER = "aligned"  # under the embedding cache folder
@@ -59,7 +60,7 @@ class AlignedImages(Sequence):
     def identity(self) -> str:
         """sha256 over the settings and the crop names (themselves hashes of the sources)."""
         record = {"settings": self.alignment["settings"], "crops": self.crops.identity()}
-        return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+        return json_sha256(record)
 
 
 def crops_root(embedding_cache: Path) -> Path:
@@ -82,7 +83,7 @@ def align_images(images: Sequence, settings: dict[str, Any], root: str | Path, *
     ``settings`` (from :func:`alignment_settings`), reusing crops cached under ``root``."""
     from tqdm import tqdm
 
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    key = json_sha256(settings)
     folder = Path(root) / key
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / "settings.json", settings)  # says in words what the key covers

@@ -12,7 +12,6 @@ embedded anew. Files are written atomically, so a killed run never leaves half a
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 from fverify.align.aligned_images import AlignedImages
 from fverify.atomic import atomic_open, write_json
 from fverify.data.images import ImageFiles
+from fverify.hashing import json_sha256
 
 # Image lists stored as files, whose bytes can change under the same names.
 _FILE_BACKED = (ImageFiles, AlignedImages)
@@ -57,7 +57,7 @@ class EmbeddingCache:
             "alignment": images.alignment["settings"] if isinstance(images, AlignedImages) else None,
             "flip": flip,
         }
-        return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest(), record
+        return json_sha256(record), record
 
     def path(self, key: str) -> Path:
         return self.root / f"{key}.npy"

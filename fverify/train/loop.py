@@ -103,8 +103,7 @@ def pairing_key(config: TrainConfig) -> str:
     (``RESUMABLE_CHANGES``). ``data.path`` is one of those: a resume may read the same data
     from another mount, and the same data spelled two ways must still pair; two runs on
     different data under the same settings are told apart with ``fverify report --baseline``."""
-    import hashlib
-    import json
+    from fverify.hashing import json_sha256
 
     content = config.to_dict()
     del content["name"], content["hard_mining"]
@@ -114,7 +113,7 @@ def pairing_key(config: TrainConfig) -> str:
             content[section].pop(key, None)
         else:
             content.pop(section, None)
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    return json_sha256(content)
 
 
 class _StopSignals:

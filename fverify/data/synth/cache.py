@@ -20,6 +20,7 @@ from typing import Any
 
 from fverify.atomic import atomic_directory, check_writable_directory, write_json
 from fverify.errors import FverifyError
+from fverify.hashing import json_sha256
 
 ENTRY_JSON = "entry.json"
 DATA = "data"
@@ -61,7 +62,7 @@ def cached(root: str | Path, kind: str, settings: Mapping[str, Any],
     root = Path(root)
     check_writable_directory(root)
     inputs = cache_inputs(kind, settings)
-    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    key = json_sha256(inputs)
     entry = root / f"{kind}-{key[:16]}"
     if entry.exists():
         _check_entry(entry, inputs)
