@@ -4,9 +4,19 @@ Conventions follow the ``mtcnn`` package (``mtcnn/utils/bboxes.py``) so that the
 finds the same faces: boxes are rows ``x1, y1, x2, y2`` in pixels, areas are ``(x2 - x1) *
 (y2 - y1)``, and NMS keeps a box when no higher-scoring box overlaps it above the threshold,
 counting overlaps with boxes that were themselves suppressed (one pass, not greedy).
+
+Boxes rank as the package ranks them, by ``np.argsort(scores)[::-1]`` on float64 scores in
+the order the stage produced them. P-Net's probabilities saturate at exactly 1.0 in float32,
+so several overlapping boxes of one face often tie, and the rank alone decides which of them
+survives. numpy's default sort is not stable, and its order of equal keys is not a rule one can
+restate (it depends on the numpy version and on which SIMD code the CPU runs), so the ranking
+calls it, image by image: on a machine where the package ranks one image's boxes, the
+cascade ranks them the same way. The package sorts all images of its batch at once; ranking
+each image alone keeps an image's faces independent of the others in its batch.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 _NMS_CHUNK = 2048  # columns of an image's overlap matrix held at once
@@ -29,7 +39,8 @@ def overlap(rows: torch.Tensor, columns: torch.Tensor, method: str) -> torch.Ten
 
 def nms(boxes: torch.Tensor, scores: torch.Tensor, groups: torch.Tensor, threshold: float,
         method: str = "union") -> torch.Tensor:
-    """Indices kept, best score first; boxes of different ``groups`` (images) never suppress.
+    """Indices kept, grouped by image, best score first within (ranked as the module says);
+    boxes of different ``groups`` (images) never suppress.
 
     Vectorised over groups: each group's boxes, best first, fill a row of a padded
     (groups, n, 4) tensor, and one overlap computation per block of groups (bounded to
@@ -37,8 +48,7 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, groups: torch.Tensor, thresho
     """
     if not len(boxes):
         return torch.zeros(0, dtype=torch.long, device=boxes.device)
-    by_score = torch.argsort(scores, descending=True, stable=True)
-    order = by_score[torch.argsort(groups[by_score], stable=True)]  # by group, best first within
+    order = _ranked(scores, groups)
     group_ids, group_of = torch.unique_consecutive(groups[order], return_inverse=True)
     counts = torch.bincount(group_of, minlength=len(group_ids))
     starts = torch.cumsum(counts, 0) - counts
@@ -58,8 +68,18 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, groups: torch.Tensor, thresho
             over = overlap(padded[block, :stop], padded[block, start:stop], method) > threshold
             over &= better[:stop, start:stop] & present[block, :stop, None]
             suppressed[block, start:stop] = over.any(dim=1)
-    kept = order[~suppressed[group_of, slot]]
-    return kept[torch.argsort(scores[kept], descending=True, stable=True)]
+    return order[~suppressed[group_of, slot]]
+
+
+def _ranked(scores: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    """Indices by group (ascending), and within a group by ``np.argsort(scores)[::-1]``."""
+    values = scores.detach().cpu().double().numpy()
+    members = groups.detach().cpu().numpy()
+    ranked = []
+    for group in np.unique(members):
+        mine = np.flatnonzero(members == group)
+        ranked.append(mine[np.argsort(values[mine])[::-1]])
+    return torch.from_numpy(np.concatenate(ranked)).to(scores.device)
 
 
 def to_square(boxes: torch.Tensor) -> torch.Tensor:

@@ -5,9 +5,14 @@ from fverify.align.boxes import nms, overlap, regress, to_square
 
 
 def brute_force_nms(boxes, scores, groups, threshold, method):
-    """The mtcnn package's rule, one box at a time: keep a box unless a better-scored box of the
-    same image overlaps it above the threshold (suppressed boxes still suppress)."""
-    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    """The mtcnn package's rule, one box at a time: keep a box unless a better-ranked box of the
+    same image overlaps it above the threshold (suppressed boxes still suppress). Images in
+    ascending order; within one, the package's rank ``np.argsort(scores)[::-1]``."""
+    groups, scores = np.asarray(groups), np.asarray(scores, dtype=np.float64)
+    order = []
+    for group in sorted(set(groups.tolist())):
+        mine = np.flatnonzero(groups == group)
+        order += mine[np.argsort(scores[mine])[::-1]].tolist()
     kept = []
     for rank, i in enumerate(order):
         def over(j):
@@ -31,6 +36,23 @@ def test_nms_matches_the_brute_force_rule():
     for method, threshold in [("union", 0.5), ("min", 0.7)]:
         ours = nms(torch.tensor(boxes), torch.tensor(scores), torch.tensor(groups), threshold, method)
         assert ours.tolist() == brute_force_nms(boxes, scores, groups, threshold, method)
+
+
+def test_tied_scores_rank_as_the_package_and_ignore_other_images():
+    """P-Net probabilities saturate at 1.0: of several overlapping boxes with equal scores,
+    the one ``np.argsort(scores)[::-1]`` ranks first survives, whatever other images hold."""
+    rng = np.random.default_rng(2)
+    corners = rng.uniform(0, 4, (20, 2))
+    boxes = np.hstack([corners, corners + 30])  # all overlap heavily
+    scores = np.where(rng.uniform(size=20) < 0.6, 1.0, rng.uniform(0.6, 1.0, 20)).astype(np.float32)
+    alone = nms(torch.tensor(boxes), torch.tensor(scores), torch.zeros(20, dtype=torch.long), 0.5)
+    survivor = int(np.argsort(scores.astype(np.float64))[::-1][0])
+    assert alone.tolist() == [survivor]
+    others = np.hstack([rng.uniform(0, 4, (30, 2)), rng.uniform(0, 4, (30, 2)) + 30])
+    together = nms(torch.tensor(np.vstack([others, boxes])),
+                   torch.tensor(np.concatenate([np.ones(30, np.float32), scores])),
+                   torch.tensor([1] * 30 + [0] * 20), 0.5)
+    assert together.tolist()[0] == survivor + 30  # image 0 first, its face unchanged
 
 
 def test_overlap_hand_case():
