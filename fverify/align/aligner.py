@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from importlib import metadata
 
 import numpy as np
 
 from fverify.align.choice import policy
-from fverify.align.detectors import detector
+from fverify.align.detectors import PACKAGE_EXTRA, detector
 from fverify.align.mtcnn import MtcnnSettings
 from fverify.align.templates import template
 from fverify.align.warp import centre_crop, warp_to_template
+from fverify.hashing import source_sha256
 from fverify.models.embedder import resolve_device
 
 FALLBACK = "centre-crop"  # what an image with no detected face gets, named in every record
@@ -27,7 +29,20 @@ class AlignmentSettings:
     thresholds: tuple[float, float, float] = MtcnnSettings.thresholds
 
     def record(self) -> dict:
-        return {**asdict(self), "thresholds": list(self.thresholds), "fallback": FALLBACK}
+        """The settings, and the code that applies them: fverify's alignment source (an edit
+        there can move crops, so cached crops must not answer for it) or, for the package's
+        detector, the versions of the package and TensorFlow."""
+        code = ({"code_sha256": source_sha256("fverify.align")} if self.detector != PACKAGE_EXTRA
+                else {package: _version(package) for package in ("mtcnn", "tensorflow")})
+        return {**asdict(self), "thresholds": list(self.thresholds), "fallback": FALLBACK, **code}
+
+
+def _version(package: str) -> str | None:
+    """The installed version, None when absent (the detector then refuses with the extra's name)."""
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 @dataclass(frozen=True)

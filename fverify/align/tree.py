@@ -75,8 +75,12 @@ def check_settings(destination: Path, settings: dict) -> None:
     if path.is_file():
         existing = json.loads(path.read_text(encoding="utf-8"))
         if existing != settings:
-            raise FverifyError(f"this tree was aligned with other settings: {existing}",
-                               where=at(path), fix="use the same options or a new DST folder")
+            changed = "; ".join(f"{key}: {existing.get(key)!r} there, {settings.get(key)!r} now"
+                                for key in sorted(existing.keys() | settings.keys())
+                                if existing.get(key) != settings.get(key))
+            raise FverifyError(f"this tree was aligned with other settings ({changed})", where=at(path),
+                               fix="use the same options (and, for a changed code_sha256 or package "
+                               "version, the same fverify or package version) or a new DST folder")
     else:
         write_json(path, settings)
 

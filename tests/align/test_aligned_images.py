@@ -6,6 +6,7 @@ from fverify.align.aligned_images import AlignedImages, align_images, alignment_
 from fverify.align.templates import TEMPLATES
 from fverify.data.images import ImageFiles, read_image
 from fverify.embedding.cache import EmbeddingCache
+from fverify.hashing import json_sha256
 from tests.align.conftest import write_raw_folder
 
 pytest.importorskip("lz4.frame")
@@ -59,6 +60,24 @@ def test_the_embedding_cache_key_covers_the_alignment(raw, aligned, tmp_path):
     other = AlignedImages(raw, aligned["arcface"].crops,
                           {**aligned["arcface"].alignment, "settings": alignment_settings("arcface", "nearest-centre")})
     assert cache.key(other, MODEL, "sum")[0] != keys["arcface"][0]
+
+
+def test_an_edit_to_the_alignment_code_makes_another_key(monkeypatch):
+    """Cached crops never answer for other code: the settings carry the alignment source's
+    hash (an edit to the cascade moved faces once: a new pyramid resize)."""
+    import fverify.align.aligner as aligner
+
+    before = alignment_settings("arcface", "largest")
+    assert len(before["code_sha256"]) == 64
+    monkeypatch.setattr(aligner, "source_sha256", lambda package: "edited " + package)
+    after = alignment_settings("arcface", "largest")
+    assert after["code_sha256"] == "edited fverify.align"
+    assert json_sha256(after) != json_sha256(before)
+
+
+def test_the_package_detector_records_its_versions_not_fverify_code():
+    record = alignment_settings("arcface", "largest", detector="mtcnn-tf")
+    assert "code_sha256" not in record and {"mtcnn", "tensorflow"} <= record.keys()
 
 
 def test_a_crop_answers_only_for_its_source_bytes(raw, aligned, tmp_path):

@@ -32,9 +32,6 @@ def box_iou(a, b):
 
 
 @pytest.mark.skipif(not HAS_TENSORFLOW, reason="TensorFlow is not installed (pip install 'fverify[mtcnn-tf]')")
-@pytest.mark.xfail(strict=True, reason="open gap of issue 11: measured once with TensorFlow 2.21, 63 of "
-                   "64 photos agree; on img57 the finest pyramid level (OpenCV's area resize, 1e-4 "
-                   "from TensorFlow's) reorders two P-Net scores 1e-4 apart (IoU 0.957, landmarks 4.7 px)")
 def test_the_torch_cascade_finds_the_packages_main_face(detector, real_photos):
     package = PackageDetector("cpu", MtcnnSettings())
     ious, distances = [], []

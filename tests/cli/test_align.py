@@ -73,7 +73,7 @@ def test_aligns_mirrors_lists_the_fallback_and_resumes(lfw_tree, tmp_path, capsy
 
     # Other settings into the same tree are refused, not mixed.
     assert main(argv + ["--template", "sphereface"]) == 2
-    assert "other settings" in capsys.readouterr().err
+    assert "other settings (template: 'arcface' there, 'sphereface' now)" in capsys.readouterr().err
 
 
 def test_a_wrong_layout_is_refused_before_any_work(lfw_tree, tmp_path, capsys):

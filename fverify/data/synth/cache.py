@@ -10,17 +10,15 @@ disagrees with its key is refused, never used.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from fverify.atomic import atomic_directory, check_writable_directory, write_json
 from fverify.errors import FverifyError
-from fverify.hashing import json_sha256
+from fverify.hashing import json_sha256, source_sha256
 
 ENTRY_JSON = "entry.json"
 DATA = "data"
@@ -34,14 +32,8 @@ def default_synth_cache_dir() -> Path:
 
 
 def synth_source_sha256() -> str:
-    """SHA-256 over the renderer's and writers' source files (name and bytes, sorted): any edit
-    to them makes new cache keys."""
-    digest = hashlib.sha256()
-    package = resources.files("fverify.data.synth")
-    for entry in sorted(package.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".py"):
-            digest.update(entry.name.encode() + b"\0" + entry.read_bytes() + b"\0")
-    return digest.hexdigest()
+    """SHA-256 over the renderer's and writers' source files: any edit to them makes new cache keys."""
+    return source_sha256("fverify.data.synth")
 
 
 def cache_inputs(kind: str, settings: Mapping[str, Any]) -> dict[str, Any]:
