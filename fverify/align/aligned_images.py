@@ -3,8 +3,9 @@
 Each crop is a PNG (lossless: the model sees exactly the warped pixels) at
 ``<root>/<settings key>/<BLAKE2b of the source bytes>.png`` with its record (landmarks, score,
 face chosen, fallback) beside it as ``.json``, written after the crop. The settings key hashes
-every alignment setting and the SHA-256 of the detector's weight files, and the name hashes the
-source's bytes: a crop answers only for the same bytes aligned the same way, and a second run
+every alignment setting, the SHA-256 of the detector's weight files and the code that makes a
+crop (:func:`fverify.align.aligner.code_record`), and the name hashes the source's bytes: a
+crop answers only for the same bytes aligned the same way by the same code, and a second run
 (or another protocol sharing images) aligns nothing again.
 
 This module imports no torch: the image list it returns is read by the embedding cache and by
@@ -69,7 +70,7 @@ def crops_root(embedding_cache: Path) -> Path:
 
 
 def alignment_settings(template: str, face_choice: str, detector: str = "mtcnn") -> dict[str, Any]:
-    """Every setting that decides a crop, with the detector weights' checksums."""
+    """Every setting that decides a crop, with the code's record and the weights' checksums."""
     from fverify.align.aligner import AlignmentSettings
     from fverify.align.weights import weights_sha256
 

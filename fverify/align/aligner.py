@@ -1,6 +1,7 @@
 """Detect, choose a face, warp: raw RGB images in, template crops and their records out."""
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 from importlib import metadata
 
@@ -29,20 +30,38 @@ class AlignmentSettings:
     thresholds: tuple[float, float, float] = MtcnnSettings.thresholds
 
     def record(self) -> dict:
-        """The settings, and the code that applies them: fverify's alignment source (an edit
-        there can move crops, so cached crops must not answer for it) or, for the package's
-        detector, the versions of the package and TensorFlow."""
-        code = ({"code_sha256": source_sha256("fverify.align")} if self.detector != PACKAGE_EXTRA
-                else {package: _version(package) for package in ("mtcnn", "tensorflow")})
-        return {**asdict(self), "thresholds": list(self.thresholds), "fallback": FALLBACK, **code}
+        """The settings, and the code that applies them (:func:`code_record`)."""
+        return {**asdict(self), "thresholds": list(self.thresholds), "fallback": FALLBACK,
+                **code_record(self.detector)}
 
 
-def _version(package: str) -> str | None:
-    """The installed version, None when absent (the detector then refuses with the extra's name)."""
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
+# The modules whose code decides a crop: detection, ranking, resampling, face choice, warp.
+# Not the tree walker, the cache or the CLI: editing an error message there moves no pixel.
+CROP_MODULES = ("aligner", "boxes", "choice", "mtcnn", "networks", "resize", "similarity",
+                "templates", "warp", "weights")
+
+
+@functools.cache
+def code_record(detector_name: str) -> dict:
+    """The code behind a crop, for records and cache keys (cached crops must never answer for
+    other code): the SHA-256 of :data:`CROP_MODULES`, the numpy version (its sort ranks tied
+    boxes) and OpenCV's (decoding, warping); with the package's detector also the installed
+    mtcnn and TensorFlow distributions."""
+    import cv2
+
+    record = {"code_sha256": source_sha256("fverify.align", CROP_MODULES),
+              "numpy": np.__version__, "opencv": cv2.__version__}
+    if detector_name == PACKAGE_EXTRA:
+        record.update({module: _installed(module) for module in ("mtcnn", "tensorflow")})
+    return record
+
+
+def _installed(module: str) -> str | None:
+    """The distributions that provide the import name ``module``, with versions (TensorFlow
+    comes as tensorflow, tensorflow-cpu, tf-nightly, ...); None when absent (the detector
+    then refuses, naming the extra)."""
+    names = metadata.packages_distributions().get(module, [])
+    return ", ".join(sorted({f"{name} {metadata.version(name)}" for name in names})) or None
 
 
 @dataclass(frozen=True)

@@ -75,10 +75,9 @@ def _ranked(scores: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
     """Indices by group (ascending), and within a group by ``np.argsort(scores)[::-1]``."""
     values = scores.detach().cpu().double().numpy()
     members = groups.detach().cpu().numpy()
-    ranked = []
-    for group in np.unique(members):
-        mine = np.flatnonzero(members == group)
-        ranked.append(mine[np.argsort(values[mine])[::-1]])
+    by_group = np.argsort(members, kind="stable")  # each group's boxes in input order
+    starts = np.flatnonzero(np.diff(members[by_group], prepend=members[by_group][0] - 1))
+    ranked = [mine[np.argsort(values[mine])[::-1]] for mine in np.split(by_group, starts[1:])]
     return torch.from_numpy(np.concatenate(ranked)).to(scores.device)
 
 

@@ -190,8 +190,7 @@ class MtcnnDetector:
         owner, landmarks = owner.cpu().numpy(), landmarks.cpu().double().numpy()
         result = []
         for index, image in enumerate(images):
-            mine = np.flatnonzero(owner == index)
-            mine = mine[np.argsort(-scores[mine], kind="stable")]
+            mine = np.flatnonzero(owner == index)  # best first: O-Net's NMS returns them ranked
             limits = [image.shape[1] - 1, image.shape[0] - 1] * 2
             clipped = np.clip(boxes[mine], 0, limits)
             result.append(Faces(clipped, scores[mine], landmarks[mine]))

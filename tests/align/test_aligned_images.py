@@ -1,4 +1,7 @@
 """Aligning an image list on the fly (``--align``): cached crops, recorded settings, cache keys."""
+import importlib.util
+import re
+
 import numpy as np
 import pytest
 
@@ -63,21 +66,36 @@ def test_the_embedding_cache_key_covers_the_alignment(raw, aligned, tmp_path):
 
 
 def test_an_edit_to_the_alignment_code_makes_another_key(monkeypatch):
-    """Cached crops never answer for other code: the settings carry the alignment source's
-    hash (an edit to the cascade moved faces once: a new pyramid resize)."""
+    """Cached crops never answer for other code: the settings carry the hash of the modules
+    that make a crop (an edit to the cascade moved faces once: a new pyramid resize) and the
+    numpy and OpenCV versions."""
+    import cv2
+
     import fverify.align.aligner as aligner
 
     before = alignment_settings("arcface", "largest")
     assert len(before["code_sha256"]) == 64
-    monkeypatch.setattr(aligner, "source_sha256", lambda package: "edited " + package)
-    after = alignment_settings("arcface", "largest")
-    assert after["code_sha256"] == "edited fverify.align"
+    assert (before["numpy"], before["opencv"]) == (np.__version__, cv2.__version__)
+    aligner.code_record.cache_clear()
+    monkeypatch.setattr(aligner, "source_sha256", lambda package, modules: f"edited {package} {len(modules)}")
+    try:
+        after = alignment_settings("arcface", "largest")
+    finally:
+        aligner.code_record.cache_clear()
+    assert after["code_sha256"] == f"edited fverify.align {len(aligner.CROP_MODULES)}"
     assert json_sha256(after) != json_sha256(before)
 
 
-def test_the_package_detector_records_its_versions_not_fverify_code():
+def test_the_package_detector_records_its_distributions_too():
+    """fverify's warp still makes its crops, so its code counts; TensorFlow may be installed as
+    tensorflow-cpu or another distribution: the record names whichever provides it."""
     record = alignment_settings("arcface", "largest", detector="mtcnn-tf")
-    assert "code_sha256" not in record and {"mtcnn", "tensorflow"} <= record.keys()
+    assert record["code_sha256"] == alignment_settings("arcface", "largest")["code_sha256"]
+    for module in ("mtcnn", "tensorflow"):
+        if importlib.util.find_spec(module) is None:
+            assert record[module] is None
+        else:
+            assert re.fullmatch(r"\S+ \d\S*(, \S+ \d\S*)*", record[module]), record[module]
 
 
 def test_a_crop_answers_only_for_its_source_bytes(raw, aligned, tmp_path):

@@ -99,7 +99,7 @@ def test_pyramid_levels_carry_tensorflows_rounding_bit_for_bit():
     area resize, the same average in another order, differs by up to 2e-6 here."""
     rng = np.random.default_rng(3)
     batch = rng.uniform(-1, 1, (1, 41, 33, 3)).astype(np.float32)
-    for height, width in [(29, 23), (12, 9), (5, 4), (41, 33), (50, 47)]:
+    for height, width in [(29, 23), (12, 9), (5, 4), (41, 33), (50, 47), (1, 1), (41, 1), (2, 3)]:
         ours = area_resize(torch.from_numpy(batch), height, width).numpy()[0]
         assert np.array_equal(ours, tf_area_kernel_reference(batch[0], height, width)), (height, width)
 
