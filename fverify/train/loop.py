@@ -59,6 +59,7 @@ RESUMABLE_CHANGES = ("engine.device", "engine.log_every_steps", "engine.checkpoi
 DECODE_CHECK_TIMEOUT = datetime.timedelta(hours=24)  # the others' wait for rank 0's image check
 MAX_NAMED_FAILURES = 5  # undecodable images named in the error
 ABANDONED_DIR = "abandoned"
+PREFETCH_FACTOR = 4  # batches each DataLoader worker keeps decoded or in progress ahead of the loop
 # The training loop's clock (seconds); a test replaces it to check the img/s arithmetic.
 clock = time.perf_counter
 
@@ -305,7 +306,7 @@ class Trainer:
         loader = torch.utils.data.DataLoader(
             self.dataset, batch_size=self.local_batch, sampler=indices.tolist(), num_workers=workers,
             pin_memory=self.process.device.type == "cuda", persistent_workers=False,
-            prefetch_factor=4 if workers else None, worker_init_fn=_ignore_interrupts)
+            prefetch_factor=PREFETCH_FACTOR if workers else None, worker_init_fn=_ignore_interrupts)
         with _interrupts_held():  # the workers start here
             return iter(loader)
 
