@@ -43,6 +43,7 @@ from fverify.train.config import (TrainConfig, config_from_dict, load_config, pa
                                   set_key, to_toml)
 from fverify.train.distributed import (Process, all_sum, barrier, broadcast_object, epoch_indices,
                                        local_batch_size, start_process)
+from fverify.train.heap import keep_freed_memory
 from fverify.train.metrics_log import MetricsLog
 from fverify.train.objective import Objective, TrainModel
 from fverify.train.schedule import learning_rate, schedule_state
@@ -167,6 +168,8 @@ class Trainer:
         self.report = report if process.is_main else (lambda line: None)
         engine = config.engine
         self.dtype = resolve_dtype(engine.precision, process.device.type)
+        if process.device.type == "cpu":  # each step reuses the last one's memory (fverify.train.heap)
+            keep_freed_memory()
         self.local_batch = local_batch_size(config.optim.batch_size, config.optim.accumulation,
                                             process.world)
         self.steps_per_epoch = len(dataset) // config.optim.batch_size
