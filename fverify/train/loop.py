@@ -417,7 +417,7 @@ class Trainer:
                 if count:
                     inputs, targets = x[part], targets_all[part]
                     if count < size:  # the rows that decoded, picked by host indices (no sync)
-                        rows = keep.nonzero().squeeze(1).to(device)
+                        rows = keep.nonzero().squeeze(1).to(device, non_blocking=True)
                         inputs = inputs.index_select(0, rows).contiguous(memory_format=self.memory_format)
                         targets = targets.index_select(0, rows)
                     loss = self.ddp(inputs, targets)
