@@ -10,13 +10,14 @@ autocast on CPU):
   tree, timed in its steady state. Each round starts the loader afresh (a loader kept between
   runs would decode ahead while the other path is timed) and steps its first batch before the
   clock starts: what happens once per epoch in training, not once per few steps, stays out of
-  the window (forking the workers, their first batch, and the parent's first writes to memory
-  it now shares copy-on-write with them: ~0.6 GB of page copies after a bf16 step). The epoch
-  then still holds at least ``steps + workers x PREFETCH_FACTOR`` batches, so each of the
-  window's ``steps`` batches taken sends the workers one new batch to read, decode and collate,
-  and the last is sent a whole step before the clock stops: the window pays for decoding as many
-  batches as it steps, whatever the prefetch queue held when it started; prefetching cannot
-  hide the decode cost;
+  the window (forking the workers, their first batch, and the copy-on-write page copies the
+  parent pays as it first writes to the heap it now shares with them: 170,000 to 200,000
+  page faults in a bf16 step at batch 64, more since :mod:`fverify.train.heap` keeps the heap
+  whole). The epoch then still holds at least ``steps + workers x PREFETCH_FACTOR``
+  batches, so each of the window's ``steps`` batches taken sends the workers one new batch to
+  read, decode and collate, and the last is sent a whole step before the clock stops: the
+  window pays for decoding as many batches as it steps, whatever the prefetch queue held when
+  it started; prefetching cannot hide the decode cost;
 - data excluded: one batch, already decoded, stepped again and again.
 
 Compute-bound rate: the machine's matrix-multiply peak in that dtype

@@ -43,7 +43,7 @@ from fverify.train.config import (TrainConfig, config_from_dict, load_config, pa
                                   set_key, to_toml)
 from fverify.train.distributed import (Process, all_sum, barrier, broadcast_object, epoch_indices,
                                        local_batch_size, start_process)
-from fverify.train.heap import keep_freed_memory
+from fverify.train.heap import keep_freed_memory, release_freed_memory
 from fverify.train.metrics_log import MetricsLog
 from fverify.train.objective import Objective, TrainModel
 from fverify.train.schedule import learning_rate, schedule_state
@@ -326,6 +326,8 @@ class Trainer:
             self.dataset, batch_size=self.local_batch, sampler=indices.tolist(), num_workers=workers,
             pin_memory=self.process.device.type == "cuda", persistent_workers=False,
             prefetch_factor=PREFETCH_FACTOR if workers else None, worker_init_fn=_ignore_interrupts)
+        if workers:  # forked next: they must not share the kept heap (fverify.train.heap)
+            release_freed_memory()
         with _interrupts_held():  # the workers start here
             return iter(loader)
 
