@@ -514,6 +514,7 @@ class Trainer:
         validation = None
         if self.evalset is not None:
             self.model.eval()  # the head too: SphereFace's lambda must not anneal here
+            release_freed_memory()  # validation's DataLoader workers fork too
             validation = validate_checkpoint(
                 self.evalset, path, self.run_dir / "validation" / f"epoch-{finished:03d}",
                 self.config.validation, str(self.process.device), "auto")
