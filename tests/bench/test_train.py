@@ -4,6 +4,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from fverify.bench.embed import flops_per_forward
 from fverify.bench.train import run, summary
+from fverify.errors import FverifyError
 from fverify.models.iresnet import iresnet18
 from fverify.models.registry import backbone_spec
 
@@ -23,6 +24,14 @@ def test_small_run_measures_both_paths_against_the_bound():
     assert "data included" in summary(figures) and "target 60%" in summary(figures)
     assert figures["cpu_count"] >= 1 and all(load >= 0 for load in figures["load_average"])
     assert "load average" in summary(figures)
+
+
+def test_the_data_path_gets_an_epoch_long_enough_for_its_steady_state():
+    # one worker keeps 4 batches ahead: 1 batch before the clock + 2 timed + 4 = 7 batches of 4
+    figures = run(arch="tinycnn", batch_size=4, steps=2, dtypes=("float32",), workers=1, rounds=1)
+    assert figures["images"] >= 28  # the synthetic tree may hold a few more than asked
+    with pytest.raises(FverifyError, match="--images 27 is too few.*7 batches of 4"):
+        run(arch="tinycnn", batch_size=4, steps=2, images=27, dtypes=("float32",), workers=1, rounds=1)
 
 
 def test_three_forwards_is_what_a_training_step_of_iresnet18_computes():

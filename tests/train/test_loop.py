@@ -6,10 +6,11 @@ import torch
 from fverify.cli import main
 from fverify.errors import FverifyError
 from fverify.models.checkpoint import read_weights
-from fverify.train.checkpoint import list_checkpoints
+from fverify.train.checkpoint import checkpoint_step, list_checkpoints
 from fverify.train.config import load_config
 from fverify.train.loop import sgd, train
 from fverify.train.metrics_log import read_metrics
+from fverify.train.objective import TrainModel
 from tests.train.faces import TinyFaces, tiny_overrides
 
 
@@ -208,6 +209,39 @@ def test_sigterm_to_the_process_group_saves_a_checkpoint_and_the_run_resumes(tmp
 def test_divergence_stops_with_a_clear_error(tmp_path):
     with pytest.raises(FverifyError, match="training diverged: the loss is (nan|inf)"):
         run(tmp_path, "d", **{"optim.lr": "1e30", "head.name": "softmax", "head.options": "{}"})
+
+
+def test_reading_the_losses_at_each_interval_instead_of_each_step_changes_no_number(tmp_path):
+    # The trainer reads each micro-batch's loss and record back when it logs; logging every
+    # step reads them as they are made, as the trainer did before it deferred the reads.
+    settings = {"optim.epochs": 2, "optim.accumulation": 2, "hard_mining.enabled": "true",
+                "data.max_decode_failure_fraction": 0.2}
+    broken = TinyFaces(broken=(3, 17))
+    run(tmp_path, "each", dataset=broken, **settings, **{"engine.log_every_steps": 1})
+    run(tmp_path, "every4", dataset=broken, **settings, **{"engine.log_every_steps": 4})
+    each, every4 = (read_metrics(tmp_path / name / "metrics.jsonl") for name in ("each", "every4"))
+    epochs = [[{k: v for k, v in r.items() if k != "seconds"} for r in records if r["kind"] == "epoch"]
+              for records in (each, every4)]
+    assert epochs[0] == epochs[1] and epochs[0][0]["hard_mining"]["num_samples"] == 46
+    assert [r["step"] for r in every4 if r["kind"] == "interval"] == [4, 8, 12]
+    final = [weights(list_checkpoints(tmp_path / name)[-1]) for name in ("each", "every4")]
+    assert all(torch.equal(final[0][k], final[1][k]) for k in final[0])
+
+
+def test_a_non_finite_loss_stops_the_run_before_the_next_checkpoint_naming_its_step(tmp_path, monkeypatch):
+    forward, calls = TrainModel.forward, []
+
+    def diverging_forward(self, images, labels):
+        calls.append(1)
+        loss = forward(self, images, labels)
+        return loss * float("inf") if len(calls) == 3 else loss
+
+    monkeypatch.setattr(TrainModel, "forward", diverging_forward)
+    with pytest.raises(FverifyError, match=r"the loss is inf at epoch 1, step 3"):
+        run(tmp_path, "d", **{"engine.log_every_steps": 4, "engine.checkpoint_every_steps": 2})
+    # read back at step 4's checkpoint, which is not written; weights stepped with it never are
+    assert [checkpoint_step(path) for path in list_checkpoints(tmp_path / "d")] == [2]
+    assert len(calls) == 4
 
 
 def test_resume_from_an_older_checkpoint_abandons_the_newer_ones_without_deleting_them(tmp_path):
