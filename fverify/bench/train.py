@@ -17,7 +17,9 @@ autocast on CPU):
   batches, so each of the window's ``steps`` batches taken sends the workers one new batch to
   read, decode and collate, and the last is sent a whole step before the clock stops: the
   window pays for decoding as many batches as it steps, whatever the prefetch queue held when
-  it started; prefetching cannot hide the decode cost;
+  it started; prefetching cannot hide the decode cost as long as the workers keep up (here a
+  batch decodes in about 10 ms against a step of seconds; a slower decode would show up as
+  data-wait instead);
 - data excluded: one batch, already decoded, stepped again and again.
 
 Compute-bound rate: the machine's matrix-multiply peak in that dtype
@@ -46,6 +48,7 @@ from fverify.data.training import open_training_set
 from fverify.errors import FverifyError
 from fverify.train.config import load_config
 from fverify.train.distributed import Process
+from fverify.train.heap import freed_memory_kept
 from fverify.train.loop import PREFETCH_FACTOR, Trainer
 
 TARGET_FRACTION = 0.6  # issue 9: >= 60% of the compute-bound rate in each dtype, data included
@@ -96,7 +99,8 @@ def run(arch: str = "iresnet18", batch_size: int = 64, steps: int = 3, images: i
                            f"{PREFETCH_FACTOR} decoded ahead)", fix=f"give --images {needed} or more")
     process = Process(0, 1, torch.device("cpu"))
     load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="fverify-bench-train-") as folder:
+    # CPU training keeps freed memory while it runs (Trainer.run); so do these steps
+    with tempfile.TemporaryDirectory(prefix="fverify-bench-train-") as folder, freed_memory_kept():
         faces = Path(folder) / "faces"
         write_lfw_images(faces, images, seed=seed)
         dataset = open_training_set("folder", str(faces))

@@ -10,7 +10,6 @@ written by N processes resume under M.
 from __future__ import annotations
 
 import datetime
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,13 +76,21 @@ def all_sum(values: list[float], process: Process) -> list[float]:
     return packed.tolist()
 
 
-@functools.cache
+_host_groups: dict[int, tuple[Any, Any]] = {}  # id of the default group -> (it, its gloo twin or None)
+
+
 def _host_group() -> Any:
     """A gloo group of all processes when the default group is NCCL, else None (the default).
-    Created on the first :func:`all_sum`, a collective call, so by every process at once."""
+    Created on the first :func:`all_sum` under each default group (a collective call, so by
+    every process at once): a process group made again after one was destroyed gets its own."""
     import torch.distributed as dist
 
-    return dist.new_group(backend="gloo") if dist.get_backend() == "nccl" else None
+    world = dist.group.WORLD
+    key = id(world)
+    if key not in _host_groups or _host_groups[key][0] is not world:
+        _host_groups.clear()  # a destroyed default group's twin is dead too
+        _host_groups[key] = (world, dist.new_group(backend="gloo") if dist.get_backend() == "nccl" else None)
+    return _host_groups[key][1]
 
 
 def broadcast_object(value: Any, process: Process, *, timeout: datetime.timedelta | None = None) -> Any:

@@ -43,7 +43,7 @@ from fverify.train.config import (TrainConfig, config_from_dict, load_config, pa
                                   set_key, to_toml)
 from fverify.train.distributed import (Process, all_sum, barrier, broadcast_object, epoch_indices,
                                        local_batch_size, start_process)
-from fverify.train.heap import keep_freed_memory, release_freed_memory
+from fverify.train.heap import freed_memory_kept, release_freed_memory
 from fverify.train.metrics_log import MetricsLog
 from fverify.train.objective import Objective, TrainModel
 from fverify.train.schedule import learning_rate, schedule_state
@@ -62,6 +62,9 @@ RESUMABLE_CHANGES = ("engine.device", "engine.log_every_steps", "engine.checkpoi
                      "data.decode_check_fraction")
 DECODE_CHECK_TIMEOUT = datetime.timedelta(hours=24)  # the others' wait for rank 0's image check
 MAX_NAMED_FAILURES = 5  # undecodable images named in the error
+# Steps whose losses may wait unread on the device (also at each log interval and epoch end):
+# bounds the device memory they hold and how many steps late a divergence is seen.
+SETTLE_STEPS = 50
 ABANDONED_DIR = "abandoned"
 PREFETCH_FACTOR = 4  # batches each DataLoader worker keeps decoded or in progress ahead of the loop
 # The training loop's clock (seconds); a test replaces it to check the img/s arithmetic.
@@ -168,8 +171,6 @@ class Trainer:
         self.report = report if process.is_main else (lambda line: None)
         engine = config.engine
         self.dtype = resolve_dtype(engine.precision, process.device.type)
-        if process.device.type == "cpu":  # each step reuses the last one's memory (fverify.train.heap)
-            keep_freed_memory()
         self.local_batch = local_batch_size(config.optim.batch_size, config.optim.accumulation,
                                             process.world)
         self.steps_per_epoch = len(dataset) // config.optim.batch_size
@@ -289,6 +290,7 @@ class Trainer:
         return path
 
     def save_model(self) -> Path:
+        self.settle()  # a no-op after the last epoch's end; never a non-finite model.pt
         path = self.run_dir / MODEL_PT
         if self.process.is_main:
             save_checkpoint(path, self.model.backbone, self.config.model.arch, self.preprocessing,
@@ -306,7 +308,8 @@ class Trainer:
                            resumed_from=self.resumed_from, num_classes=self.dataset.num_classes,
                            num_images=len(self.dataset), images_checked=self.images_checked,
                            time=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
-        with _StopSignals() as signals, contextlib.closing(self.tensorboard or _Nothing()):
+        with _StopSignals() as signals, contextlib.closing(self.tensorboard or _Nothing()), \
+                self.memory_kept():
             if self.pending_epoch is not None:  # resumed from an epoch's end: finish that epoch
                 self._finish_epoch(Path(self.resumed_from))
             while self.epoch <= config.optim.epochs:
@@ -316,6 +319,11 @@ class Trainer:
                     return TrainResult(self.run_dir, self.epoch, self.global_step, path, None, stopped)
         return TrainResult(self.run_dir, config.optim.epochs, self.global_step,
                            self.last_checkpoint, self.save_model(), None)
+
+    def memory_kept(self) -> contextlib.AbstractContextManager:
+        """On CPU, each step reuses the memory the last one freed (:mod:`fverify.train.heap`)
+        while training runs; on a GPU the host allocates little, so nothing changes."""
+        return freed_memory_kept() if self.process.device.type == "cpu" else contextlib.nullcontext()
 
     def batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         """This process's (images, labels, indices) batches for the rest of the current epoch."""
@@ -350,6 +358,10 @@ class Trainer:
             self.step(images, labels, indices)
             self.global_step += 1
             self.step_in_epoch += 1
+            if (self.global_step % min(engine.log_every_steps, SETTLE_STEPS) == 0
+                    or self.step_in_epoch == self.steps_per_epoch):
+                # before the clock stops: on a GPU, the interval's queued work ends in its steps
+                self.settle()
             # Rates come from the steps' own time, not the wall clock between two records: an
             # interval may span an epoch end (checkpoint, validation) or a resume.
             self.interval_tally.add("wait_s", loaded - started)
@@ -448,7 +460,7 @@ class Trainer:
         unsettled, self.unsettled = self.unsettled, []
         if not unsettled:  # the same on every process: each steps the same micro-batches
             return
-        values = [float(entry.loss) for entry in unsettled]
+        values = torch.stack([entry.loss for entry in unsettled]).tolist()  # one read
         diverged = all_sum([0.0 if math.isfinite(value) else 1.0 for value in values], self.process)
         for entry, value, processes in zip(unsettled, values, diverged):
             if processes:

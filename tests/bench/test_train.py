@@ -4,6 +4,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from fverify.bench.embed import flops_per_forward
 from fverify.bench.train import run, summary
+from fverify.data.synth import write_lfw_images
 from fverify.errors import FverifyError
 from fverify.models.iresnet import iresnet18
 from fverify.models.registry import backbone_spec
@@ -26,10 +27,15 @@ def test_small_run_measures_both_paths_against_the_bound():
     assert "load average" in summary(figures)
 
 
-def test_the_data_path_gets_an_epoch_long_enough_for_its_steady_state():
+def test_the_data_path_gets_an_epoch_long_enough_for_its_steady_state(monkeypatch):
     # one worker keeps 4 batches ahead: 1 batch before the clock + 2 timed + 4 = 7 batches of 4
+    import fverify.bench.train as bench
+
+    asked = []
+    monkeypatch.setattr(bench, "write_lfw_images",
+                        lambda folder, count, seed: asked.append(count) or write_lfw_images(folder, count, seed=seed))
     figures = run(arch="tinycnn", batch_size=4, steps=2, dtypes=("float32",), workers=1, rounds=1)
-    assert figures["images"] >= 28  # the synthetic tree may hold a few more than asked
+    assert asked == [28] and figures["images"] >= 28  # the synthetic tree may hold a few more
     with pytest.raises(FverifyError, match="--images 27 is too few.*7 batches of 4"):
         run(arch="tinycnn", batch_size=4, steps=2, images=27, dtypes=("float32",), workers=1, rounds=1)
 

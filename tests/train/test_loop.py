@@ -239,7 +239,8 @@ def test_a_non_finite_loss_stops_the_run_before_the_next_checkpoint_naming_its_s
     monkeypatch.setattr(TrainModel, "forward", diverging_forward)
     with pytest.raises(FverifyError, match=r"the loss is inf at epoch 1, step 3"):
         run(tmp_path, "d", **{"engine.log_every_steps": 4, "engine.checkpoint_every_steps": 2})
-    # read back at step 4's checkpoint, which is not written; weights stepped with it never are
+    # read back at step 4, its interval's end, before step 4's checkpoint, which is not written:
+    # weights stepped with a non-finite loss never are
     assert [checkpoint_step(path) for path in list_checkpoints(tmp_path / "d")] == [2]
     assert len(calls) == 4
 
