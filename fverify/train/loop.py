@@ -358,7 +358,7 @@ class Trainer:
             self.step(images, labels, indices)
             self.global_step += 1
             self.step_in_epoch += 1
-            if (self.global_step % min(engine.log_every_steps, SETTLE_STEPS) == 0
+            if (self.global_step % engine.log_every_steps == 0 or self.global_step % SETTLE_STEPS == 0
                     or self.step_in_epoch == self.steps_per_epoch):
                 # before the clock stops: on a GPU, the interval's queued work ends in its steps
                 self.settle()
