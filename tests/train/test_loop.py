@@ -472,3 +472,20 @@ def test_hm_over_a_base_recipe_gets_its_own_label_and_pairs_with_the_base_run():
     assert pairing_key(load_config("arcface", ["data.path=/mnt/other/casia"])) == pairing_key(base)
     assert pairing_key(load_config("arcface", data + ["optim.lr=0.1"])) != pairing_key(base)
     assert pairing_key(load_config("arcface", data + ["data.kind=recordio"])) != pairing_key(base)
+
+
+def test_losses_wait_unread_for_at_most_settle_steps_between_log_intervals(tmp_path, monkeypatch):
+    """Reading back only at log intervals would let a long interval keep every step's loss on
+    the device and see a divergence that late: settle also every SETTLE_STEPS steps."""
+    import fverify.train.loop as loop
+
+    monkeypatch.setattr(loop, "SETTLE_STEPS", 2)
+    settle, waiting = loop.Trainer.settle, []
+
+    def counting_settle(self):
+        waiting.append(len(self.unsettled))
+        settle(self)
+
+    monkeypatch.setattr(loop.Trainer, "settle", counting_settle)
+    run(tmp_path, "r", **{"engine.log_every_steps": 100, "optim.epochs": 1})
+    assert max(waiting) == 2 and waiting.count(2) >= 2  # 6 steps: settled at 2, 4 and 6
