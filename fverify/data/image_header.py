@@ -89,13 +89,22 @@ def check_sizes(checked: ImageCheck, images: Sequence, input_size: tuple[int, in
 
 def image_size(data: bytes, where: str) -> tuple[int, int]:
     """(height, width) of an encoded image, after checking that it is complete."""
+    size = declared_size(data, where)
+    if size is not None:
+        return size
+    from fverify.data.images import decode_image  # other formats: decoding is the check
+
+    return tuple(decode_image(data, where).shape[:2])  # type: ignore[return-value]
+
+
+def declared_size(data: bytes, where: str) -> tuple[int, int] | None:
+    """(height, width) a JPEG or PNG declares, after checking that it is complete; None for
+    other formats."""
     if data.startswith(JPEG_SOI):
         return _jpeg_size(data, where)
     if data.startswith(PNG_SIGNATURE):
         return _png_size(data, where)
-    from fverify.data.images import decode_image  # other formats: decoding is the check
-
-    return tuple(decode_image(data, where).shape[:2])  # type: ignore[return-value]
+    return None
 
 
 def _jpeg_size(data: bytes, where: str) -> tuple[int, int]:

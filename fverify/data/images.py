@@ -34,14 +34,43 @@ def decode_image(data: bytes, where: str) -> np.ndarray:
     if not data:  # OpenCV raises its own error on an empty buffer instead of returning None
         raise FverifyError("empty image (0 bytes)", where=where, fix="replace or re-extract the file")
     cv2 = _cv2()
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise FverifyError(
-            "cannot decode this image (corrupt, truncated or not an image format OpenCV reads)",
-            where=where,
-            fix="replace or re-extract the file",
-        )
+    try:
+        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error as error:  # OpenCV raises, for JPEG, on an image over its pixel limit
+        if "CV_IO_MAX_IMAGE_PIXELS" not in str(error):
+            raise _undecodable(where) from None
+        raise _over_limit(where) from None
+    if image is None:  # for PNG, OpenCV returns None on an image over its limit
+        raise _over_limit(where) if _declares_too_many_pixels(data, where) else _undecodable(where)
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _decode_limit() -> int:
+    """OpenCV's pixel limit, as fverify sets it (fverify/__init__.py) or the user did."""
+    return int(os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS", 2**30))
+
+
+def _declares_too_many_pixels(data: bytes, where: str) -> bool:
+    from fverify.data.image_header import declared_size
+
+    try:
+        size = declared_size(data, where)
+    except FverifyError:  # not a complete JPEG or PNG: not a size question
+        return False
+    return size is not None and size[0] * size[1] > _decode_limit()
+
+
+def _over_limit(where: str) -> FverifyError:
+    return FverifyError(
+        f"the image is larger than OpenCV's decode limit of {_decode_limit():,} pixels", where=where,
+        fix="shrink the image, or set the environment variable OPENCV_IO_MAX_IMAGE_PIXELS to a "
+        "larger pixel count before starting fverify (each decoding process may then hold that "
+        "many pixels x 3 bytes)")
+
+
+def _undecodable(where: str) -> FverifyError:
+    return FverifyError("cannot decode this image (corrupt, truncated or not an image format OpenCV reads)",
+                        where=where, fix="replace or re-extract the file")
 
 
 def read_image(path: str | Path) -> np.ndarray:
