@@ -76,21 +76,19 @@ def all_sum(values: list[float], process: Process) -> list[float]:
     return packed.tolist()
 
 
-_host_groups: dict[int, tuple[Any, Any]] = {}  # id of the default group -> (it, its gloo twin or None)
+_host: list[Any] = [None, None]  # the default group the gloo twin was made for, and the twin
 
 
 def _host_group() -> Any:
     """A gloo group of all processes when the default group is NCCL, else None (the default).
-    Created on the first :func:`all_sum` under each default group (a collective call, so by
-    every process at once): a process group made again after one was destroyed gets its own."""
+    Made on the first :func:`all_sum` under each default group (a collective call, so by every
+    process at once): a process group made again after one was destroyed gets a new twin."""
     import torch.distributed as dist
 
     world = dist.group.WORLD
-    key = id(world)
-    if key not in _host_groups or _host_groups[key][0] is not world:
-        _host_groups.clear()  # a destroyed default group's twin is dead too
-        _host_groups[key] = (world, dist.new_group(backend="gloo") if dist.get_backend() == "nccl" else None)
-    return _host_groups[key][1]
+    if _host[0] is not world:
+        _host[:] = [world, dist.new_group(backend="gloo") if dist.get_backend() == "nccl" else None]
+    return _host[1]
 
 
 def broadcast_object(value: Any, process: Process, *, timeout: datetime.timedelta | None = None) -> Any:
